@@ -1,0 +1,66 @@
+# The two commands of the README:
+#   make run    install what is missing, build, pack the sample lessons, serve them
+#   make test   install what is missing, build, run every test (also under ASan+UBSan)
+# Others: make build, make fuzz (60 s per target), make stress, make bench, make clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+WERROR     ?= $(if $(SABAK_WERROR),$(SABAK_WERROR),OFF)
+PORT       ?= 8080
+LIBRARY    ?= library
+CMAKE_FLAGS = -DSABAK_WERROR=$(WERROR)
+
+.PHONY: all deps build build-asan test test-unit test-asan test-browser run samples library \
+        fuzz stress bench clean
+
+all: build
+
+deps:
+	@tools/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DSABAK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test: build build-asan
+	@echo "== tests (release build) =="
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2 -LE browser
+	@echo "== symbol prefix check =="
+	tools/check-symbols $(BUILD)
+
+samples: build
+	tools/make-sample-media lessons
+
+library: samples
+	mkdir -p $(LIBRARY)
+	@for d in lessons/*/; do \
+	  [ -f "$$d/lesson.ini" ] || continue; \
+	  ./$(BUILD)/sabak pack "$$d" -o $(LIBRARY)/ || exit 1; \
+	done
+
+run: library
+	./$(BUILD)/sabak serve --library $(LIBRARY) --listen 0.0.0.0:$(PORT)
+
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSABAK_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	tools/run-fuzzers $(FUZZ_BUILD) 60
+
+stress: build
+	tools/stress $(BUILD)
+
+bench: build
+	tools/install-deps --bench
+	tools/bench/encode
+	tools/bench/serve
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
