@@ -1,0 +1,66 @@
+/* src/kiosk/library.h - the kiosk's catalog of lesson bundles (internal to
+ * libsabak; the CLI reaches the kiosk through sabak/kiosk.h).
+ *
+ * A library is a folder of bundles. It is scanned at open, watched with
+ * inotify (a thread of its own), rescanned on request (SIGHUP), and checked in
+ * the background (full SHA-256, cached by size + mtime + inode). Every public
+ * function here is thread-safe: the HTTP threads call resolve/catalog while
+ * the watcher swaps bundles in and out. */
+#ifndef SABAK_KIOSK_LIBRARY_H
+#define SABAK_KIOSK_LIBRARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sabak/error.h"
+
+typedef struct SbkLibrary SbkLibrary;
+
+typedef struct SbkLibraryOptions {
+    const char *dir;          /* the folder of bundles */
+    int watch;                /* 1: start the inotify thread */
+    int background_verify;    /* 1: hash every entry in a low-priority thread */
+    const char *cache_path;   /* verify cache file; NULL: DIR/.sabak-cache */
+} SbkLibraryOptions;
+
+/* Scan opt->dir and start the watcher/verifier threads as asked. A damaged
+ * bundle never fails the open: it is listed as damaged with its reason. */
+int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *err);
+/* Stop the threads, free everything, NULL *lib. Accepts NULL. */
+void sbk_library_close(SbkLibrary **lib);
+/* Rescan the folder now (SIGHUP). */
+int sbk_library_rescan(SbkLibrary *lib, SbkError *err);
+/* Counts, for /healthz and start-up messages. */
+void sbk_library_counts(SbkLibrary *lib, int *lessons, int *damaged);
+
+/* What the HTTP layer needs to answer for one entry or one whole bundle. */
+typedef struct SbkResolved {
+    int fd;            /* a NEW descriptor of the bundle file (owned by the caller:
+                          close it, or hand it to MHD), -1 when `data` is used */
+    int64_t offset;    /* the bytes to send are fd[offset, offset+size) ... */
+    int64_t size;
+    char *data;        /* ... or, for deflated entries, these bytes (malloc'ed, caller frees) */
+    char etag[80];     /* strong ETag, quotes included, stable across restarts */
+    int64_t mtime;     /* Last-Modified (bundle file mtime) */
+    const char *mime;  /* from the one MIME table (sbk_mime_for_path) */
+    char filename[256];/* download name for Content-Disposition (whole bundle) */
+} SbkResolved;
+
+/* Resolve lesson `id` (highest version served) and entry path `entry` (as in
+ * the manifest) through the catalog. Never joins text onto a filesystem path.
+ * Returns 0, or SBK_ENOENT (unknown lesson/entry, or a damaged bundle). */
+int sbk_library_resolve_entry(SbkLibrary *lib, const char *id, const char *entry, SbkResolved *out);
+/* The whole bundle file of lesson `id`. */
+int sbk_library_resolve_bundle(SbkLibrary *lib, const char *id, SbkResolved *out);
+/* Close fd / free data; leaves r reusable. */
+void sbk_resolved_clear(SbkResolved *r);
+
+/* JSON documents for the API, malloc'ed UTF-8 (caller frees). */
+int sbk_library_catalog_json(SbkLibrary *lib, char **out, size_t *len);
+int sbk_library_lesson_json(SbkLibrary *lib, const char *id, char **out, size_t *len);
+/* Search titles, descriptions and subtitle text (Cyrillic-aware folding,
+ * sbk_utf8_fold); lang ("ky"/"ru"/"en" or NULL) only orders results. */
+int sbk_library_search_json(SbkLibrary *lib, const char *query, const char *lang, int limit,
+                            char **out, size_t *len);
+
+#endif
