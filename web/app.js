@@ -1,0 +1,982 @@
+/* sabak kiosk web app: catalog, search and player.
+ *
+ * Plain ES2017 for Chrome 80+, Firefox ESR and Safari 14: no optional
+ * chaining, no `??`, no private fields, no replaceAll, no modules. Every
+ * user-facing string comes from /i18n/<lang>.json through t(). Every request
+ * goes to this page's own origin (relative URLs only). */
+(function () {
+  'use strict';
+
+  var LANGS = ['ky', 'ru', 'en'];
+  var TIERS = ['standard', 'low', 'audio'];
+  var VIDEO_TIERS = ['av1', 'standard', 'low'];
+  var STORE = 'sabak.';
+
+  var state = {
+    lang: 'ky',
+    dict: {},
+    catalog: null,        /* the /api/lessons document */
+    catalogPromise: null,
+    info: null,
+    bandwidth: 0,         /* bits/s measured, 0 = unknown */
+    searchTimer: 0,
+    searchAbort: null,
+    searchSeq: 0,
+    lesson: null,         /* the lesson being played */
+    player: null
+  };
+
+  /* ---- small helpers ---------------------------------------------------- */
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    var k;
+    if (attrs) {
+      for (k in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] === null || attrs[k] === undefined) continue;
+        if (k === 'text') e.textContent = attrs[k];
+        else if (k === 'className') e.className = attrs[k];
+        else if (k.indexOf('on') === 0) e.addEventListener(k.slice(2), attrs[k]);
+        else e.setAttribute(k, attrs[k]);
+      }
+    }
+    if (children) {
+      for (k = 0; k < children.length; k++) {
+        if (children[k] === null || children[k] === undefined) continue;
+        e.appendChild(typeof children[k] === 'string' ? document.createTextNode(children[k]) : children[k]);
+      }
+    }
+    return e;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function storeGet(key) {
+    try { return window.localStorage.getItem(STORE + key); } catch (e) { return null; }
+  }
+  function storeSet(key, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(STORE + key);
+      else window.localStorage.setItem(STORE + key, String(value));
+    } catch (e) { /* private mode or full: resume is a nicety */ }
+  }
+
+  /* t('a.b', {n: 1}) -> the string with {n} replaced; the key itself if missing. */
+  function t(key, vars) {
+    var parts = key.split('.');
+    var v = state.dict;
+    for (var i = 0; i < parts.length && v !== undefined && v !== null; i++) v = v[parts[i]];
+    if (typeof v !== 'string') return key;
+    if (vars) {
+      v = v.replace(/\{(\w+)\}/g, function (m, name) {
+        return Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : m;
+      });
+    }
+    return v;
+  }
+
+  /* The text of a {ky,ru,en} object in the UI language, else ky, ru, en. */
+  function pick(obj) {
+    if (!obj) return { text: '', lang: state.lang };
+    var order = [state.lang].concat(LANGS);
+    for (var i = 0; i < order.length; i++) {
+      if (typeof obj[order[i]] === 'string' && obj[order[i]] !== '') return { text: obj[order[i]], lang: order[i] };
+    }
+    for (var k in obj) {
+      if (typeof obj[k] === 'string' && obj[k] !== '') return { text: obj[k], lang: k };
+    }
+    return { text: '', lang: state.lang };
+  }
+
+  /* An element showing a picked text, with lang= when it differs from the UI. */
+  function textIn(tag, obj, className) {
+    var p = pick(obj);
+    var e = el(tag, { className: className || null, text: p.text });
+    if (p.lang !== state.lang) e.setAttribute('lang', p.lang);
+    return e;
+  }
+
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+
+  function fmtTime(sec) {
+    sec = Math.max(0, Math.floor(sec || 0));
+    var h = Math.floor(sec / 3600);
+    var m = Math.floor((sec % 3600) / 60);
+    var s = sec % 60;
+    return h > 0 ? h + ':' + pad2(m) + ':' + pad2(s) : m + ':' + pad2(s);
+  }
+
+  function fmtNumber(x, digits) {
+    return x.toFixed(digits).replace('.', t('units.decimal'));
+  }
+
+  function fmtSize(bytes) {
+    if (!(bytes >= 0)) return '';
+    if (bytes < 1024 * 1024) return t('units.kb', { n: fmtNumber(Math.max(1, Math.round(bytes / 1024)), 0) });
+    var mb = bytes / (1024 * 1024);
+    if (mb < 1024) return t('units.mb', { n: fmtNumber(mb, mb < 10 ? 1 : 0) });
+    return t('units.gb', { n: fmtNumber(mb / 1024, 1) });
+  }
+
+  function langName(code) {
+    var n = t('langs.' + code);
+    return n === 'langs.' + code ? code : n;
+  }
+
+  function setStatus(text) { $('status').textContent = text || ''; }
+
+  function getJSON(url, signal) {
+    var opts = { credentials: 'same-origin' };
+    if (signal) opts.signal = signal;
+    return fetch(url, opts).then(function (r) {
+      if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
+      return r.json();
+    });
+  }
+
+  /* ---- languages -------------------------------------------------------- */
+  function initialLang() {
+    var saved = storeGet('lang');
+    if (saved && LANGS.indexOf(saved) >= 0) return saved;
+    var list = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
+    for (var i = 0; i < list.length; i++) {
+      var code = String(list[i] || '').toLowerCase().split('-')[0];
+      if (LANGS.indexOf(code) >= 0) return code;
+    }
+    return 'ky';
+  }
+
+  function loadLang(lang) {
+    return getJSON('/i18n/' + lang + '.json').then(function (dict) {
+      state.lang = lang;
+      state.dict = dict;
+      document.documentElement.lang = lang;
+      $('lang-select').value = lang;
+      applyI18n(document);
+    });
+  }
+
+  /* Fill every [data-i18n] element and every [data-i18n-attr="attr:key;..."]. */
+  function applyI18n(root) {
+    var nodes = root.querySelectorAll('[data-i18n]');
+    var i;
+    for (i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
+    nodes = root.querySelectorAll('[data-i18n-attr]');
+    for (i = 0; i < nodes.length; i++) {
+      var pairs = nodes[i].getAttribute('data-i18n-attr').split(';');
+      for (var j = 0; j < pairs.length; j++) {
+        var kv = pairs[j].split(':');
+        if (kv.length === 2) nodes[i].setAttribute(kv[0], t(kv[1]));
+      }
+    }
+  }
+
+  function switchLang(lang) {
+    storeSet('lang', lang);
+    loadLang(lang).then(function () {
+      route();
+    }, function () { setStatus(t('errors.load')); });
+  }
+
+  /* ---- throughput ------------------------------------------------------- */
+  /* Estimate what the link sustains from the resource timings of what the page
+   * already fetched (catalog JSON, posters). Bytes over the whole request time,
+   * latency included, so the estimate errs low. */
+  function measureFromTimings() {
+    if (!window.performance || !performance.getEntriesByType) return 0;
+    var list = performance.getEntriesByType('resource');
+    var bytes = 0;
+    var ms = 0;
+    for (var i = 0; i < list.length; i++) {
+      var e = list[i];
+      var size = e.transferSize || e.encodedBodySize || 0;
+      if (size < 8192 || !(e.responseEnd > e.requestStart) || e.requestStart <= 0) continue;
+      bytes += size;
+      ms += e.responseEnd - e.requestStart;
+    }
+    if (bytes < 16384) return 0;
+    return bytes * 8 / (Math.max(ms, 1) / 1000);
+  }
+
+  /* A small ranged fetch of a media file when the page has measured nothing yet. */
+  function measureByProbe(url) {
+    var n = 65536;
+    var t0 = Date.now();
+    return fetch(url, { headers: { Range: 'bytes=0-' + (n - 1) }, cache: 'no-store' }).then(function (r) {
+      return r.arrayBuffer();
+    }).then(function (buf) {
+      var ms = Math.max(Date.now() - t0, 1);
+      return buf.byteLength * 8 / (ms / 1000);
+    }, function () { return 0; });
+  }
+
+  function estimateBandwidth(lesson) {
+    if (state.bandwidth > 0) return Promise.resolve(state.bandwidth);
+    var bw = measureFromTimings();
+    if (bw > 0) { state.bandwidth = bw; return Promise.resolve(bw); }
+    var r = lesson.renditions || [];
+    var url = r.length ? r[r.length - 1].url : null;
+    if (!url) return Promise.resolve(0);
+    return measureByProbe(url).then(function (b) { state.bandwidth = b; return b; });
+  }
+
+  /* ---- catalog ---------------------------------------------------------- */
+  function loadCatalog(force) {
+    if (!state.catalogPromise || force) {
+      state.catalogPromise = getJSON('/api/lessons').then(function (doc) {
+        state.catalog = doc;
+        return doc;
+      }, function (err) {
+        state.catalogPromise = null;
+        throw err;
+      });
+    }
+    return state.catalogPromise;
+  }
+
+  function topicName(topic) {
+    var key = 'topics.' + topic;
+    var v = t(key);
+    return v === key ? topic : v;
+  }
+
+  function renditionsByTier(lesson) {
+    var by = {};
+    var r = lesson.renditions || [];
+    for (var i = 0; i < r.length; i++) if (!by[r[i].tier]) by[r[i].tier] = r[i];
+    return by;
+  }
+
+  function tierLabel(tier) {
+    var v = t('quality.' + tier);
+    return v === 'quality.' + tier ? tier : v;
+  }
+
+  function renderCard(lesson) {
+    var title = pick(lesson.title);
+    var meta = [];
+    meta.push(el('span', { className: 'dur' }, [
+      el('span', { className: 'sr', text: t('card.duration') + ' ' }), fmtTime(lesson.duration)]));
+    var subs = lesson.subtitles || [];
+    if (subs.length) {
+      meta.push(el('span', { className: 'subs', text: t('card.subtitles', {
+        langs: subs.map(function (s) { return langName(s.lang); }).join(', ') }) }));
+    }
+    var sizes = (lesson.renditions || []).map(function (r) {
+      return tierLabel(r.tier) + ' ' + fmtSize(r.size);
+    });
+    var img = el('img', { className: 'poster', src: lesson.thumbnail || lesson.poster, alt: '',
+      loading: 'lazy', width: '320', height: '180' });
+    var h = el('h3', { className: 'card-title', id: 'card-' + lesson.id }, [
+      el('a', { href: '#/lesson/' + encodeURIComponent(lesson.id), text: title.text })]);
+    if (title.lang !== state.lang) h.setAttribute('lang', title.lang);
+    return el('li', { className: 'card', 'data-id': lesson.id }, [
+      el('div', { className: 'poster-box' }, [img]),
+      el('div', { className: 'card-body' }, [
+        h,
+        el('p', { className: 'meta' }, meta),
+        sizes.length ? el('p', { className: 'sizes', text: t('card.sizes', { sizes: sizes.join(' · ') }) }) : null
+      ])
+    ]);
+  }
+
+  function renderCatalog() {
+    var box = $('catalog');
+    clear(box);
+    var lessons = (state.catalog && state.catalog.lessons) || [];
+    if (!lessons.length) {
+      box.appendChild(el('p', { className: 'empty', text: t('catalog.empty') }));
+      return;
+    }
+    /* Group by topic, keeping the server's topic order; sort each by order. */
+    var groups = [];
+    var byTopic = {};
+    lessons.forEach(function (l) {
+      var topic = l.topic || '';
+      if (!byTopic[topic]) { byTopic[topic] = []; groups.push(topic); }
+      byTopic[topic].push(l);
+    });
+    box.appendChild(el('h1', { className: 'section-title', text: t('catalog.title') }));
+    groups.forEach(function (topic, gi) {
+      var list = byTopic[topic].slice().sort(function (a, b) {
+        return (a.order || 0) - (b.order || 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      });
+      var hid = 'topic-' + gi;
+      box.appendChild(el('section', { className: 'topic', 'aria-labelledby': hid }, [
+        el('h2', { id: hid, className: 'topic-title', text: topic ? topicName(topic) : t('catalog.other') }),
+        el('ul', { className: 'cards' }, list.map(renderCard))
+      ]));
+    });
+  }
+
+  function renderQR() {
+    var info = state.info;
+    var url = info && info.urls && info.urls.length ? info.urls[0] : '';
+    if (!url) { $('qr-box').hidden = true; return; }
+    var img = $('qr-img');
+    if (!img.getAttribute('src')) img.setAttribute('src', '/api/qr.svg');
+    var a = $('qr-url');
+    a.textContent = url;
+    a.setAttribute('href', url);
+    $('qr-box').hidden = false;
+  }
+
+  function showHome() {
+    showView('view-home');
+    document.title = t('app.title');
+    setStatus(state.catalog ? '' : t('catalog.loading'));
+    loadCatalog().then(function () {
+      setStatus('');
+      renderCatalog();
+      var q = $('search-input').value;
+      if (q.trim()) runSearch(q);
+    }, function () {
+      setStatus(t('errors.load'));
+    });
+    if (!state.info) {
+      getJSON('/api/info').then(function (info) { state.info = info; renderQR(); }, function () {});
+    } else {
+      renderQR();
+    }
+  }
+
+  /* ---- search ----------------------------------------------------------- */
+  function onSearchInput() {
+    var q = $('search-input').value;
+    $('search-clear').hidden = q === '';
+    clearTimeout(state.searchTimer);
+    state.searchTimer = setTimeout(function () { runSearch(q); }, 250);
+  }
+
+  function runSearch(q) {
+    var seq = ++state.searchSeq;
+    if (state.searchAbort) state.searchAbort.abort();
+    state.searchAbort = null;
+    q = q.trim();
+    if (!q) {
+      $('search-results').hidden = true;
+      $('catalog').hidden = false;
+      return;
+    }
+    var signal = null;
+    if (window.AbortController) {
+      state.searchAbort = new AbortController();
+      signal = state.searchAbort.signal;
+    }
+    var url = '/api/search?q=' + encodeURIComponent(q) + '&lang=' + state.lang + '&limit=50';
+    getJSON(url, signal).then(function (doc) {
+      if (seq !== state.searchSeq) return;
+      renderResults(doc);
+    }, function (err) {
+      if (seq !== state.searchSeq || (err && err.name === 'AbortError')) return;
+      renderResults({ results: [], error: true });
+    });
+  }
+
+  function renderResults(doc) {
+    var results = doc.results || [];
+    var list = $('search-list');
+    clear(list);
+    $('search-results-title').textContent = doc.error ? t('errors.search') :
+      results.length ? t('search.found', { n: results.length }) : t('search.none');
+    results.forEach(function (r) {
+      var hits = (r.hits || []).map(function (h) {
+        if (h.field === 'subtitles') {
+          var a = el('a', { className: 'hit-link', href: '#/lesson/' + encodeURIComponent(r.id) + '?t=' + h.start }, [
+            el('span', { className: 'hit-time', text: fmtTime(h.start) }),
+            el('span', { className: 'hit-text', lang: h.lang, text: h.text })]);
+          a.setAttribute('aria-label', t('search.openAt', { time: fmtTime(h.start) }) + ': ' + h.text);
+          return el('li', { className: 'hit hit-subs' }, [a]);
+        }
+        return el('li', { className: 'hit' }, [
+          el('span', { className: 'hit-field', text: t('search.field.' + h.field) + ': ' }),
+          el('span', { lang: h.lang, text: h.text })]);
+      });
+      var title = pick(r.title);
+      var h3 = el('h3', { className: 'result-title' }, [
+        el('a', { href: '#/lesson/' + encodeURIComponent(r.id), text: title.text })]);
+      if (title.lang !== state.lang) h3.setAttribute('lang', title.lang);
+      list.appendChild(el('li', { className: 'result' }, [
+        h3,
+        hits.length ? el('ul', { className: 'hits' }, hits) : null
+      ]));
+    });
+    $('search-results').hidden = false;
+    $('catalog').hidden = results.length > 0;
+  }
+
+  /* ---- player ----------------------------------------------------------- */
+  function posKey(lesson) { return 'pos.' + lesson.id + '.v' + lesson.version; }
+
+  function playable(video, r) {
+    var type = r.mime + (r.codecs ? '; codecs="' + r.codecs + '"' : '');
+    return video.canPlayType(type) !== '';
+  }
+
+  /* Renditions this browser plays, in the server's preference order. */
+  function playableRenditions(video, lesson) {
+    return (lesson.renditions || []).filter(function (r) { return playable(video, r); });
+  }
+
+  /* The best video tier the measured bandwidth sustains (1.5x headroom). */
+  function autoTier(list, bw) {
+    var video = list.filter(function (r) { return r.kind !== 'audio'; });
+    if (!video.length) return list.length ? list[0].tier : null;
+    if (!(bw > 0)) return video[0].tier;
+    for (var i = 0; i < video.length; i++) {
+      if (!video[i].bitrate || video[i].bitrate * 1.5 <= bw) return video[i].tier;
+    }
+    return video[video.length - 1].tier;
+  }
+
+  /* The next lower video tier, or null. Auto never drops to audio by itself:
+   * a screencast without its picture is a different lesson. */
+  function lowerTier(list, tier) {
+    var video = list.filter(function (r) { return r.kind !== 'audio'; });
+    for (var i = 0; i < video.length - 1; i++) if (video[i].tier === tier) return video[i + 1].tier;
+    return null;
+  }
+
+  function Player(lesson, startAt) {
+    this.lesson = lesson;
+    this.video = $('video');
+    this.list = playableRenditions(this.video, lesson);
+    this.mode = storeGet('quality') || 'auto';
+    if (this.mode !== 'auto' && !this.has(this.mode)) this.mode = 'auto';
+    this.tier = null;
+    this.waits = [];
+    this.lastSave = 0;
+    this.pendingSeek = startAt;
+    this.resumePlay = false;
+    this.handlers = [];
+    this.captionMode = null;
+  }
+
+  Player.prototype.has = function (tier) {
+    for (var i = 0; i < this.list.length; i++) if (this.list[i].tier === tier) return true;
+    return false;
+  };
+
+  Player.prototype.on = function (target, type, fn) {
+    var self = this;
+    var h = function (e) { fn.call(self, e); };
+    target.addEventListener(type, h);
+    this.handlers.push([target, type, h]);
+  };
+
+  Player.prototype.start = function () {
+    var self = this;
+    var v = this.video;
+    var lesson = this.lesson;
+    v.setAttribute('poster', lesson.poster || '');
+    var rate = parseFloat(storeGet('speed') || '1');
+    if (!(rate >= 0.75 && rate <= 2)) rate = 1;
+    v.defaultPlaybackRate = rate;
+    v.playbackRate = rate;
+    $('speed-select').value = String(rate);
+    this.buildTracks();
+    this.buildQualityMenu();
+    this.on(v, 'loadedmetadata', this.onMetadata);
+    this.on(v, 'timeupdate', this.onTime);
+    this.on(v, 'pause', function () { this.save(true); });
+    this.on(v, 'ended', function () { storeSet(posKey(lesson), null); });
+    this.on(v, 'waiting', this.onWaiting);
+    this.on(v, 'ratechange', function () {
+      if (v.playbackRate >= 0.75 && v.playbackRate <= 2) {
+        $('speed-select').value = String(v.playbackRate);
+        storeSet('speed', v.playbackRate);
+      }
+    });
+    this.on(v, 'error', this.onError);
+    this.on(window, 'pagehide', function () { this.save(true); });
+    if (!this.list.length) {
+      setStatus(t('errors.noPlayable'));
+      return;
+    }
+    if (this.mode === 'auto') {
+      estimateBandwidth(lesson).then(function (bw) {
+        if (self.video !== v || state.player !== self) return;
+        self.load(autoTier(self.list, bw));
+      });
+    } else {
+      this.load(this.mode);
+    }
+  };
+
+  Player.prototype.stop = function () {
+    this.save(true);
+    this.handlers.forEach(function (h) { h[0].removeEventListener(h[1], h[2]); });
+    this.handlers = [];
+    var v = this.video;
+    v.pause();
+    clear(v);
+    v.removeAttribute('src');
+    v.removeAttribute('poster');
+    v.load();
+    $('cue-top').hidden = true;
+  };
+
+  /* (Re)load the sources with `tier` first, keeping position, rate and play state. */
+  Player.prototype.load = function (tier) {
+    var v = this.video;
+    if (this.tier !== null) {
+      /* Not loaded yet (a start position still pending): keep that one. */
+      if (this.pendingSeek === null || this.pendingSeek === undefined) this.pendingSeek = v.currentTime;
+      this.resumePlay = !v.paused && !v.ended;
+    }
+    this.tier = tier;
+    this.waits = [];
+    var sources = v.querySelectorAll('source');
+    for (var i = 0; i < sources.length; i++) v.removeChild(sources[i]);
+    var first = v.firstChild;
+    var ordered = this.list.filter(function (r) { return r.tier === tier; })
+      .concat(this.list.filter(function (r) { return r.tier !== tier; }));
+    ordered.forEach(function (r) {
+      var s = el('source', { src: r.url, type: r.mime + (r.codecs ? '; codecs="' + r.codecs + '"' : ''),
+        'data-tier': r.tier });
+      v.insertBefore(s, first);
+    });
+    v.load();
+    this.showTier();
+  };
+
+  Player.prototype.currentTier = function () {
+    var src = this.video.currentSrc || '';
+    for (var i = 0; i < this.list.length; i++) {
+      if (src.indexOf(this.list[i].url) >= 0) return this.list[i].tier;
+    }
+    return this.tier;
+  };
+
+  Player.prototype.showTier = function () {
+    var tier = this.currentTier();
+    $('now-playing').textContent = tier ? t('player.nowPlaying', { quality: tierLabel(tier) }) : '';
+    this.video.setAttribute('data-tier', tier || '');
+  };
+
+  Player.prototype.onMetadata = function () {
+    var v = this.video;
+    v.playbackRate = v.defaultPlaybackRate;
+    var at = this.pendingSeek;
+    this.pendingSeek = null;
+    if (at > 0 && at < v.duration - 1) v.currentTime = at;
+    this.applyCaptions();
+    this.showTier();
+    if (this.resumePlay) {
+      this.resumePlay = false;
+      var p = v.play();
+      if (p && p.catch) p.catch(function () {});
+    }
+  };
+
+  Player.prototype.onTime = function () {
+    this.save(false);
+    this.markChapter();
+  };
+
+  Player.prototype.save = function (force) {
+    var v = this.video;
+    var now = Date.now();
+    if (!force && now - this.lastSave < 2000) return;
+    if (this.pendingSeek !== null && this.pendingSeek !== undefined) return; /* not loaded yet */
+    if (!(v.currentTime > 0) || v.ended) return;
+    this.lastSave = now;
+    var pos = Math.round(v.currentTime * 10) / 10;
+    storeSet(posKey(this.lesson), pos);
+    /* Keep the address in step so a reload or a shared link resumes here;
+     * only while this lesson is the page shown (stop() runs after leaving). */
+    if (state.player === this && history.replaceState && currentRoute().id === this.lesson.id) {
+      history.replaceState(null, '', '#/lesson/' + encodeURIComponent(this.lesson.id) + '?t=' + pos);
+    }
+  };
+
+  /* Auto mode: two stalls within 30 s while playing, or one stall longer
+   * than 4 s, step down one tier. */
+  Player.prototype.onWaiting = function () {
+    var self = this;
+    var v = this.video;
+    if (this.mode !== 'auto' || v.paused || v.seeking) return;
+    var now = Date.now();
+    this.waits = this.waits.filter(function (w) { return now - w < 30000; });
+    this.waits.push(now);
+    var down = function () {
+      var lower = lowerTier(self.list, self.currentTier());
+      if (lower) {
+        setStatus(t('player.steppedDown', { quality: tierLabel(lower) }));
+        self.load(lower);
+      }
+    };
+    if (this.waits.length >= 2) { down(); return; }
+    var tier = this.tier;
+    setTimeout(function () {
+      if (state.player === self && self.tier === tier && v.readyState < 3 && !v.paused && !v.seeking) down();
+    }, 4000);
+  };
+
+  Player.prototype.onError = function () {
+    var err = this.video.error;
+    if (err) setStatus(t('errors.media'));
+  };
+
+  Player.prototype.buildQualityMenu = function () {
+    var sel = $('quality-select');
+    for (var i = 0; i < sel.options.length; i++) {
+      var o = sel.options[i];
+      o.disabled = o.value !== 'auto' && !this.has(o.value);
+      o.hidden = o.disabled;
+    }
+    sel.value = this.mode;
+  };
+
+  Player.prototype.setQuality = function (mode) {
+    this.mode = mode;
+    storeSet('quality', mode);
+    var tier = mode === 'auto' ? autoTier(this.list, state.bandwidth) : mode;
+    if (tier && tier !== this.tier) this.load(tier);
+  };
+
+  /* One <track> per subtitle language. Two at once: the first is drawn by the
+   * browser, the second is kept "hidden" and drawn by us at the top. */
+  Player.prototype.buildTracks = function () {
+    var v = this.video;
+    var subs = this.lesson.subtitles || [];
+    var self = this;
+    subs.forEach(function (s) {
+      var tr = el('track', { kind: 'subtitles', src: s.url, srclang: s.lang, label: langName(s.lang) });
+      v.appendChild(tr);
+      tr.addEventListener('cuechange', function () { self.drawTop(); });
+    });
+    var sel = $('captions-select');
+    clear(sel);
+    sel.appendChild(el('option', { value: 'off', text: t('captions.off') }));
+    subs.forEach(function (s) { sel.appendChild(el('option', { value: s.lang, text: langName(s.lang) })); });
+    var langs = subs.map(function (s) { return s.lang; });
+    if (langs.indexOf('ky') >= 0 && langs.indexOf('ru') >= 0) {
+      sel.appendChild(el('option', { value: 'ky+ru', text: t('captions.both', { a: langName('ky'), b: langName('ru') }) }));
+    }
+    var saved = storeGet('captions');
+    var mode = null;
+    if (saved && (saved === 'off' || optionExists(sel, saved))) mode = saved;
+    if (!mode) {
+      var order = [state.lang].concat(LANGS);
+      for (var i = 0; i < order.length && !mode; i++) if (langs.indexOf(order[i]) >= 0) mode = order[i];
+    }
+    this.captionMode = mode || 'off';
+    sel.value = this.captionMode;
+    this.applyCaptions();
+  };
+
+  Player.prototype.setCaptions = function (mode) {
+    this.captionMode = mode;
+    storeSet('captions', mode);
+    $('captions-select').value = mode;
+    this.applyCaptions();
+  };
+
+  /* c: cycle off -> each language -> both -> off. */
+  Player.prototype.cycleCaptions = function () {
+    var sel = $('captions-select');
+    var i = sel.selectedIndex;
+    this.setCaptions(sel.options[(i + 1) % sel.options.length].value);
+  };
+
+  Player.prototype.applyCaptions = function () {
+    var parts = (this.captionMode || 'off').split('+');
+    var tracks = this.video.textTracks;
+    for (var i = 0; i < tracks.length; i++) {
+      var tr = tracks[i];
+      if (tr.language === parts[0]) tr.mode = 'showing';
+      else if (parts.length > 1 && tr.language === parts[1]) tr.mode = 'hidden';
+      else tr.mode = 'disabled';
+    }
+    this.drawTop();
+  };
+
+  Player.prototype.drawTop = function () {
+    var parts = (this.captionMode || 'off').split('+');
+    var box = $('cue-top');
+    if (parts.length < 2) { box.hidden = true; return; }
+    var tracks = this.video.textTracks;
+    var lines = [];
+    for (var i = 0; i < tracks.length; i++) {
+      if (tracks[i].language !== parts[1] || !tracks[i].activeCues) continue;
+      for (var j = 0; j < tracks[i].activeCues.length; j++) lines.push(tracks[i].activeCues[j].text);
+    }
+    box.textContent = lines.join('\n').replace(/<[^>]*>/g, '');
+    box.setAttribute('lang', parts[1]);
+    box.hidden = lines.length === 0;
+  };
+
+  Player.prototype.markChapter = function () {
+    var ch = this.lesson.chapters || [];
+    var now = this.video.currentTime;
+    var cur = -1;
+    for (var i = 0; i < ch.length; i++) if (ch[i].start <= now + 0.25) cur = i;
+    var items = $('chapters').querySelectorAll('button');
+    for (i = 0; i < items.length; i++) {
+      if (i === cur) items[i].setAttribute('aria-current', 'true');
+      else items[i].removeAttribute('aria-current');
+    }
+  };
+
+  Player.prototype.seek = function (to, play) {
+    var v = this.video;
+    var d = isFinite(v.duration) ? v.duration : this.lesson.duration || 0;
+    to = Math.max(0, d ? Math.min(to, d - 0.1) : to);
+    if (v.readyState < 1) { this.pendingSeek = to; return; }
+    v.currentTime = to;
+    if (play && v.paused) {
+      var p = v.play();
+      if (p && p.catch) p.catch(function () {});
+    }
+  };
+
+  Player.prototype.toggle = function () {
+    var v = this.video;
+    if (v.paused || v.ended) {
+      var p = v.play();
+      if (p && p.catch) p.catch(function () {});
+    } else {
+      v.pause();
+    }
+  };
+
+  function optionExists(sel, value) {
+    for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === value) return true;
+    return false;
+  }
+
+  function toggleFullscreen() {
+    var box = $('player');
+    var fsEl = document.fullscreenElement || document.webkitFullscreenElement;
+    if (fsEl) {
+      if (document.exitFullscreen) document.exitFullscreen();
+      else if (document.webkitExitFullscreen) document.webkitExitFullscreen();
+      return;
+    }
+    if (box.requestFullscreen) box.requestFullscreen().catch(function () {});
+    else if (box.webkitRequestFullscreen) box.webkitRequestFullscreen();
+    else if ($('video').webkitEnterFullscreen) $('video').webkitEnterFullscreen();
+  }
+
+  function renderLessonInfo(lesson) {
+    var title = pick(lesson.title);
+    var h1 = $('lesson-title');
+    h1.textContent = title.text;
+    if (title.lang !== state.lang) h1.setAttribute('lang', title.lang); else h1.removeAttribute('lang');
+    document.title = title.text + ' · ' + t('app.title');
+    var desc = pick(lesson.description);
+    var d = $('lesson-desc');
+    d.textContent = desc.text;
+    d.hidden = !desc.text;
+    if (desc.lang !== state.lang) d.setAttribute('lang', desc.lang); else d.removeAttribute('lang');
+
+    var ch = lesson.chapters || [];
+    var ol = $('chapters');
+    clear(ol);
+    ch.forEach(function (c) {
+      var ct = pick(c.title);
+      var b = el('button', { type: 'button', className: 'chapter', onclick: function () {
+        if (state.player) state.player.seek(c.start, true);
+      } }, [el('span', { className: 'chapter-time', text: fmtTime(c.start) }),
+        el('span', { className: 'chapter-title', text: ct.text, lang: ct.lang !== state.lang ? ct.lang : null })]);
+      ol.appendChild(el('li', null, [b]));
+    });
+    $('chapters-box').hidden = ch.length === 0;
+
+    var ul = $('downloads');
+    clear(ul);
+    var link = function (url, label, size, name) {
+      return el('li', null, [el('a', { href: url, download: name || '', className: 'dl' }, [
+        el('span', { text: label }), el('span', { className: 'dl-size', text: size ? fmtSize(size) : '' })])]);
+    };
+    if (lesson.download) {
+      ul.appendChild(link(lesson.download.url, t('downloads.bundle'), lesson.download.size, lesson.download.name));
+    }
+    (lesson.renditions || []).forEach(function (r) {
+      var ext = r.kind === 'audio' ? '.m4a' : '.mp4';
+      var label = r.kind === 'audio' ? t('downloads.audio') : t('downloads.tier', { quality: tierLabel(r.tier) });
+      ul.appendChild(link(r.url, label, r.size,
+        lesson.id + '-' + r.tier + ext));
+    });
+    (lesson.subtitles || []).forEach(function (s) {
+      ul.appendChild(link(s.url, t('downloads.subtitles', { lang: langName(s.lang) }), s.size,
+        lesson.id + '.' + s.lang + '.vtt'));
+    });
+    (lesson.handouts || []).forEach(function (h) {
+      ul.appendChild(link(h.url, h.name, h.size, h.name));
+    });
+  }
+
+  function findLesson(id) {
+    var list = (state.catalog && state.catalog.lessons) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
+    return null;
+  }
+
+  function showLesson(id, at) {
+    showView('view-lesson');
+    var same = state.player && state.player.lesson.id === id;
+    if (same) {
+      /* Same lesson (language switch or a search hit for it): keep playing. */
+      renderLessonInfo(state.player.lesson);
+      state.player.buildQualityMenu();
+      var sel = $('captions-select');
+      for (var i = 0; i < sel.options.length; i++) {
+        var o = sel.options[i];
+        o.textContent = o.value === 'off' ? t('captions.off') : o.value === 'ky+ru' ?
+          t('captions.both', { a: langName('ky'), b: langName('ru') }) : langName(o.value);
+      }
+      if (at !== null) state.player.seek(at, true);
+      return;
+    }
+    stopPlayer();
+    setStatus(t('catalog.loading'));
+    loadCatalog().then(function () {
+      var lesson = findLesson(id);
+      if (lesson) return lesson;
+      return getJSON('/api/lessons/' + encodeURIComponent(id));
+    }).then(function (lesson) {
+      if (currentRoute().id !== id) return;
+      setStatus('');
+      state.lesson = lesson;
+      renderLessonInfo(lesson);
+      var start = at;
+      if (start === null) {
+        var saved = parseFloat(storeGet(posKey(lesson)) || '');
+        if (saved > 0 && (!lesson.duration || saved < lesson.duration - 3)) start = saved;
+      }
+      state.player = new Player(lesson, start);
+      state.player.start();
+    }, function () {
+      setStatus(t('errors.lesson'));
+    });
+  }
+
+  function stopPlayer() {
+    if (state.player) {
+      state.player.stop();
+      state.player = null;
+    }
+    hideHelp();
+  }
+
+  /* ---- help popover ----------------------------------------------------- */
+  function showHelp() {
+    $('help').hidden = false;
+    $('help-button').setAttribute('aria-expanded', 'true');
+    $('help-close').focus();
+  }
+  function hideHelp() {
+    if ($('help').hidden) return;
+    $('help').hidden = true;
+    $('help-button').setAttribute('aria-expanded', 'false');
+  }
+
+  /* ---- keyboard --------------------------------------------------------- */
+  function onKey(e) {
+    var p = state.player;
+    if (!p || $('view-lesson').hidden || e.ctrlKey || e.metaKey || e.altKey) return;
+    var tag = e.target && e.target.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+    var k = e.key;
+    var onButton = tag === 'BUTTON' || tag === 'A';
+    if (k === 'Escape') { if (!$('help').hidden) { hideHelp(); $('help-button').focus(); } return; }
+    var v = p.video;
+    var handled = true;
+    if ((k === ' ' || k === 'Spacebar') && !onButton) p.toggle();
+    else if (k === 'k' || k === 'K') p.toggle();
+    else if (k === 'ArrowLeft' || k === 'Left') p.seek(v.currentTime - 5, false);
+    else if (k === 'ArrowRight' || k === 'Right') p.seek(v.currentTime + 5, false);
+    else if (k === 'j' || k === 'J') p.seek(v.currentTime - 10, false);
+    else if (k === 'l' || k === 'L') p.seek(v.currentTime + 10, false);
+    else if (k === 'f' || k === 'F') toggleFullscreen();
+    else if (k === 'c' || k === 'C') p.cycleCaptions();
+    else if (k === '?') { if ($('help').hidden) showHelp(); else hideHelp(); }
+    else handled = false;
+    if (handled) e.preventDefault();
+  }
+
+  /* ---- routing ---------------------------------------------------------- */
+  function currentRoute() {
+    var h = location.hash || '#/';
+    var m = /^#\/lesson\/([^?]+)(?:\?(.*))?$/.exec(h);
+    if (!m) return { view: 'home', id: null, t: null };
+    var at = null;
+    if (m[2]) {
+      var tm = /(?:^|&)t=([0-9.]+)/.exec(m[2]);
+      if (tm) at = parseFloat(tm[1]);
+    }
+    var id;
+    try { id = decodeURIComponent(m[1]); } catch (err) { id = m[1]; }
+    return { view: 'lesson', id: id, t: isFinite(at) ? at : null };
+  }
+
+  function showView(id) {
+    var views = document.querySelectorAll('.view');
+    for (var i = 0; i < views.length; i++) views[i].hidden = views[i].id !== id;
+  }
+
+  var lastView = null;
+  function route() {
+    var r = currentRoute();
+    if (r.view === 'lesson') {
+      showLesson(r.id, r.t);
+    } else {
+      stopPlayer();
+      showHome();
+    }
+    if (lastView !== null && lastView !== r.view) {
+      window.scrollTo(0, 0);
+      $('main').focus();
+    }
+    lastView = r.view;
+  }
+
+  /* ---- start ------------------------------------------------------------ */
+  function wire() {
+    $('lang-select').addEventListener('change', function (e) { switchLang(e.target.value); });
+    $('search-input').addEventListener('input', onSearchInput);
+    $('search-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      clearTimeout(state.searchTimer);
+      runSearch($('search-input').value);
+    });
+    $('search-clear').addEventListener('click', function () {
+      $('search-input').value = '';
+      onSearchInput();
+      $('search-input').focus();
+    });
+    $('quality-select').addEventListener('change', function (e) {
+      if (state.player) state.player.setQuality(e.target.value);
+    });
+    $('speed-select').addEventListener('change', function (e) {
+      var rate = parseFloat(e.target.value);
+      storeSet('speed', rate);
+      var v = $('video');
+      v.defaultPlaybackRate = rate;
+      v.playbackRate = rate;
+    });
+    $('captions-select').addEventListener('change', function (e) {
+      if (state.player) state.player.setCaptions(e.target.value);
+    });
+    $('help-button').addEventListener('click', function () {
+      if ($('help').hidden) showHelp(); else hideHelp();
+    });
+    $('help-close').addEventListener('click', function () { hideHelp(); $('help-button').focus(); });
+    document.addEventListener('keydown', onKey);
+    window.addEventListener('hashchange', route);
+  }
+
+  function start() {
+    wire();
+    loadLang(initialLang()).then(route, function () {
+      /* Without strings there is nothing sensible to show; try English once. */
+      loadLang('en').then(route, function () { setStatus('…'); });
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
