@@ -1,0 +1,275 @@
+/* sbk_bundle_verify: the full check of a bundle, entry data included.
+ *
+ * libarchive reads with the *seekable* zip reader (and no other format or
+ * filter): the central directory is what the kiosk, unzip and Windows use
+ * to find entries, so it is what must be checked; a streaming reader would
+ * walk local headers only and miss entries that exist only in the central
+ * directory. The seekable reader still reads every local header and checks
+ * each entry's CRC-32 and sizes as its data goes by (a mismatch is an
+ * ARCHIVE_WARN, which counts as a failure here). Our own structure reading
+ * (zipdir.c) adds what libarchive tolerates: trailing garbage, a central
+ * directory that does not end where the end record says, local headers that
+ * disagree with the central directory. Every entry is hashed (SHA-256) while
+ * it streams and compared with manifest.json. */
+#include "bundle_internal.h"
+#include "sabak/core.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct Verify {
+    SbkProblemFn fn;
+    void *opaque;
+    int problems;
+    /* per central directory record */
+    char (*sha)[SBK_SHA256_HEX];
+    int64_t *bytes;
+    int *read_ok;
+    char *manifest;
+    size_t manifest_len;
+} Verify;
+
+static void report(Verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(Verify *v, const char *fmt, ...)
+{
+    char line[SBK_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    v->problems++;
+    if (v->fn)
+        v->fn(v->opaque, line);
+}
+
+static int find_record(const SbkZipDir *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->rec[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void check_structure(Verify *v, const SbkZipDir *d)
+{
+    char buf[512], q[160];
+    if (d->trailing > 0)
+        report(v, "%lld bytes of unexpected data after the end of the archive", (long long)d->trailing);
+    for (size_t i = 0; i < d->n; i++) {
+        if (sbk_zipdir_record_problem(&d->rec[i], buf, sizeof buf))
+            report(v, "%s", buf);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(d->rec[i].name, d->rec[j].name) == 0) {
+                sbk_bundle_quote(d->rec[i].name, d->rec[i].name_len, q, sizeof q);
+                report(v, "entry \"%s\" appears twice", q);
+                break;
+            }
+        }
+    }
+    int m = find_record(d, SBK_MANIFEST_NAME);
+    if (m < 0)
+        report(v, "manifest.json is missing");
+    else if (m > 0)
+        report(v, "manifest.json is not the first entry");
+}
+
+/* Stream one entry's data: hash it, count it, keep manifest.json. Returns
+ * -1 when the archive cannot be read further. */
+static int stream_entry(Verify *v, struct archive *a, int idx, int is_manifest, const char *q)
+{
+    SbkSha256 h;
+    sbk_sha256_init(&h);
+    int64_t total = 0;
+    int damaged = 0;
+    for (;;) {
+        const void *buf;
+        size_t len = 0;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &buf, &len, &off);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN) {
+            const char *s = archive_error_string(a);
+            report(v, "entry \"%s\" is damaged: %s", q, s ? s : "read error");
+            return r == ARCHIVE_FATAL ? -1 : 0;
+        }
+        if (len) {
+            if (off != total) {
+                /* sparse/holes never occur in a zip; treat as damage */
+                report(v, "entry \"%s\" is damaged: unexpected data offset", q);
+                return 0;
+            }
+            sbk_sha256_update(&h, buf, len);
+            if (is_manifest && total + (int64_t)len <= SBK_MANIFEST_MAX_BYTES) {
+                char *nb = realloc(v->manifest, (size_t)total + len + 1);
+                if (nb) {
+                    v->manifest = nb;
+                    memcpy(nb + total, buf, len);
+                    nb[total + (int64_t)len] = '\0';
+                    v->manifest_len = (size_t)total + len;
+                }
+            }
+            total += (int64_t)len;
+        }
+        if (r == ARCHIVE_WARN) {
+            const char *s = archive_error_string(a);
+            report(v, "entry \"%s\" is damaged: %s", q, s ? s : "CRC mismatch");
+            damaged = 1;
+        }
+    }
+    if (idx >= 0) {
+        sbk_sha256_final_hex(&h, v->sha[idx]);
+        v->bytes[idx] = total;
+        v->read_ok[idx] = !damaged;
+    }
+    return 0;
+}
+
+static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
+{
+    struct archive *a = NULL;
+    void *src = NULL;
+    struct archive_entry *e = NULL;
+    char q[160];
+    size_t seen = 0;
+    int r = sbk_bundle_archive_open(fd, size, &a, &src);
+    if (r < 0) {
+        const char *s = a ? archive_error_string(a) : NULL;
+        report(v, "libarchive cannot read the archive: %s", s ? s : sbk_strerror(r));
+        goto done;
+    }
+    for (;;) {
+        r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN) {
+            const char *s = archive_error_string(a);
+            report(v, "damaged archive: %s", s ? s : "cannot read the next entry");
+            if (r == ARCHIVE_FATAL)
+                goto done;
+            continue;
+        }
+        seen++;
+        const char *name = archive_entry_pathname_utf8(e);
+        if (!name)
+            name = archive_entry_pathname(e);
+        if (!name)
+            name = "";
+        sbk_bundle_quote(name, strlen(name), q, sizeof q);
+        if (r == ARCHIVE_WARN) {
+            const char *s = archive_error_string(a);
+            report(v, "entry \"%s\": %s", q, s ? s : "warning");
+        }
+        int idx = find_record(d, name);
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue; /* reported from the central directory */
+        if (stream_entry(v, a, idx, idx == 0 && strcmp(name, SBK_MANIFEST_NAME) == 0, q) < 0)
+            goto done;
+    }
+    if (seen != d->n)
+        report(v, "libarchive sees %zu entries, the central directory lists %zu", seen, d->n);
+done:
+    archive_read_free(a);
+    free(src);
+}
+
+static void check_manifest(Verify *v, const SbkZipDir *d)
+{
+    SbkManifest *m = NULL;
+    SbkError err = {0};
+    char q[160];
+    if (d->n == 0 || strcmp(d->rec[0].name, SBK_MANIFEST_NAME) != 0)
+        return; /* already reported */
+    if (!v->read_ok[0] || !v->manifest)
+        return; /* damaged entry, already reported */
+    if (d->rec[0].usize > SBK_MANIFEST_MAX_BYTES) {
+        report(v, "manifest.json is too large (%llu bytes, limit %u)", (unsigned long long)d->rec[0].usize,
+               SBK_MANIFEST_MAX_BYTES);
+        return;
+    }
+    if (sbk_manifest_parse(v->manifest, v->manifest_len, &m, &err) < 0) {
+        report(v, "%s", err.msg);
+        return;
+    }
+    for (int i = 0; i < m->n_files; i++) {
+        const SbkManifestFile *f = &m->files[i];
+        int idx = find_record(d, f->path);
+        sbk_bundle_quote(f->path, strlen(f->path), q, sizeof q);
+        if (idx < 0) {
+            report(v, "\"%s\" is listed in manifest.json but missing from the archive", q);
+            continue;
+        }
+        if ((int64_t)d->rec[idx].usize != f->size) {
+            report(v, "\"%s\" is %llu bytes, manifest.json says %lld", q,
+                   (unsigned long long)d->rec[idx].usize, (long long)f->size);
+            continue;
+        }
+        if (!v->read_ok[idx])
+            continue; /* its damage is already reported */
+        if (strcmp(v->sha[idx], f->sha256) != 0)
+            report(v, "\"%s\": SHA-256 does not match manifest.json (damaged or altered)", q);
+    }
+    for (size_t i = 1; i < d->n; i++) {
+        if (!sbk_manifest_find(m, d->rec[i].name)) {
+            sbk_bundle_quote(d->rec[i].name, d->rec[i].name_len, q, sizeof q);
+            report(v, "entry \"%s\" is not listed in manifest.json", q);
+        }
+    }
+    sbk_manifest_free(&m);
+}
+
+int sbk_bundle_verify(const char *path, SbkProblemFn problem, void *opaque)
+{
+    Verify v = {.fn = problem, .opaque = opaque};
+    SbkZipDir d = {0};
+    SbkError err = {0};
+    struct stat st;
+    int ret = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ret = sbk_err_errno(&err, errno, "cannot open");
+        report(&v, "%s", err.msg);
+        return ret;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        report(&v, "not a regular file");
+        close(fd);
+        return SBK_EINVAL;
+    }
+    ret = sbk_zipdir_read(fd, st.st_size, &d, &err);
+    if (ret < 0) {
+        report(&v, "%s", err.msg);
+        goto done;
+    }
+    check_structure(&v, &d);
+    v.sha = calloc(d.n ? d.n : 1, sizeof *v.sha);
+    v.bytes = calloc(d.n ? d.n : 1, sizeof *v.bytes);
+    v.read_ok = calloc(d.n ? d.n : 1, sizeof *v.read_ok);
+    if (!v.sha || !v.bytes || !v.read_ok) {
+        report(&v, "out of memory");
+        ret = SBK_ENOMEM;
+        goto done;
+    }
+    stream_all(&v, fd, st.st_size, &d);
+    check_manifest(&v, &d);
+    ret = v.problems ? SBK_EDAMAGED : 0;
+done:
+    free(v.sha);
+    free(v.bytes);
+    free(v.read_ok);
+    free(v.manifest);
+    sbk_zipdir_free(&d);
+    close(fd);
+    return ret;
+}
