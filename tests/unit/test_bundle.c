@@ -389,6 +389,384 @@ static void test_write_full_disk(void **state)
     assert_int_equal(left, 0);
 }
 
+
+/* ---- hostile archives ------------------------------------------------------ */
+
+typedef struct RawEntry {
+    const char *name;
+    const char *data;   /* NUL-terminated text */
+    int type;           /* 0 regular, 1 symlink (data = target), 2 directory */
+} RawEntry;
+
+/* A zip written with libarchive directly, with no sabak checks. */
+static void write_raw_zip(const char *path, const RawEntry *e, size_t n)
+{
+    struct archive *a = archive_write_new();
+    assert_non_null(a);
+    assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *x = archive_entry_new();
+        archive_entry_set_pathname(x, e[i].name);
+        size_t len = e[i].type == 0 ? strlen(e[i].data) : 0;
+        if (e[i].type == 1) {
+            archive_entry_set_filetype(x, AE_IFLNK);
+            archive_entry_set_symlink(x, e[i].data);
+            archive_entry_set_perm(x, 0777);
+        } else if (e[i].type == 2) {
+            archive_entry_set_filetype(x, AE_IFDIR);
+            archive_entry_set_perm(x, 0755);
+        } else {
+            archive_entry_set_filetype(x, AE_IFREG);
+            archive_entry_set_perm(x, 0644);
+            archive_entry_set_size(x, (la_int64_t)len);
+        }
+        assert_int_equal(archive_write_header(a, x), ARCHIVE_OK);
+        if (len)
+            assert_int_equal(archive_write_data(a, e[i].data, len), (la_ssize_t)len);
+        archive_entry_free(x);
+    }
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+}
+
+/* manifest.json listing index.html (with a size/sha that may be wrong) and
+ * optionally more paths of the given text. */
+static char *small_manifest(int size_delta, int bad_sha, const char *extra_path, int format_version)
+{
+    SbkManifest m;
+    SbkManifestFile f[2];
+    memset(&m, 0, sizeof m);
+    memset(f, 0, sizeof f);
+    m.format_version = format_version;
+    m.id = (char *)"budget-01";
+    m.version = 2;
+    m.title[1] = (char *)"Бюджет";
+    set_file(&f[0], "index.html", "player", "text/html; charset=utf-8", index_html, strlen(index_html));
+    f[0].size += size_delta;
+    if (bad_sha)
+        f[0].sha256[0] = f[0].sha256[0] == 'a' ? 'b' : 'a';
+    m.files = f;
+    m.n_files = 1;
+    if (extra_path) {
+        set_file(&f[1], extra_path, "video", "video/mp4", "x", 1);
+        m.n_files = 2;
+    }
+    char *out = NULL;
+    SbkError err = {0};
+    assert_int_equal(sbk_manifest_to_json(&m, &out, NULL, &err), 0);
+    if (format_version != 1) {
+        /* to_json writes what it is given; the parser must refuse it. */
+    }
+    return out;
+}
+
+typedef struct Lines {
+    char *v[16];
+    int n;
+} Lines;
+
+static void collect(void *opaque, const char *line)
+{
+    Lines *l = opaque;
+    if (l->n < 16)
+        l->v[l->n] = strdup(line);
+    l->n++;
+}
+
+static void lines_free(Lines *l)
+{
+    for (int i = 0; i < l->n && i < 16; i++)
+        free(l->v[i]);
+    l->n = 0;
+}
+
+/* Prefix match when the expectation ends with '*'. */
+static void assert_msg(const char *got, const char *want)
+{
+    size_t n = strlen(want);
+    if (n && want[n - 1] == '*') {
+        if (strncmp(got, want, n - 1) != 0)
+            fail_msg("got \"%s\", want prefix \"%.*s\"", got, (int)(n - 1), want);
+    } else if (strcmp(got, want) != 0) {
+        fail_msg("got \"%s\", want \"%s\"", got, want);
+    }
+}
+
+/* open fails with `open_msg` (after "PATH: "), or succeeds when NULL;
+ * verify reports exactly `lines` (NULL-terminated). */
+static void expect(const char *path, int open_code, const char *open_msg, const char *const *lines)
+{
+    SbkBundle *b = NULL;
+    SbkError err = {0};
+    int r = sbk_bundle_open(path, &b, &err);
+    if (!open_msg) {
+        if (r != 0)
+            fail_msg("%s: open failed: %s", path, err.msg);
+        sbk_bundle_close(&b);
+    } else {
+        assert_null(b);
+        if (r != open_code)
+            fail_msg("%s: open returned %d (%s), want %d", path, r, err.msg, open_code);
+        size_t pl = strlen(path);
+        if (strncmp(err.msg, path, pl) != 0 || strncmp(err.msg + pl, ": ", 2) != 0)
+            fail_msg("message lacks the path: %s", err.msg);
+        assert_msg(err.msg + pl + 2, open_msg);
+    }
+    Lines got = {0};
+    r = sbk_bundle_verify(path, collect, &got);
+    int want_n = 0;
+    while (lines[want_n])
+        want_n++;
+    if (got.n != want_n) {
+        for (int i = 0; i < got.n && i < 16; i++)
+            fprintf(stderr, "  got: %s\n", got.v[i]);
+        fail_msg("%s: %d problem lines, want %d", path, got.n, want_n);
+    }
+    for (int i = 0; i < want_n; i++)
+        assert_msg(got.v[i], lines[i]);
+    if (want_n)
+        assert_int_not_equal(r, 0);
+    else
+        assert_int_equal(r, 0);
+    lines_free(&got);
+}
+
+#define LINES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NO_LINES ((const char *const[]){NULL})
+
+static void test_hostile_names(void **state)
+{
+    (void)state;
+    char *man = small_manifest(0, 0, NULL, 1);
+    struct {
+        const char *name;
+        int type;
+        const char *open_msg;
+        const char *line;
+    } cases[] = {
+        {"../evil", 0, "entry \"../evil\" has an unsafe name", "entry \"../evil\" has an unsafe name"},
+        {"/abs", 0, "entry \"/abs\" has an unsafe name", "entry \"/abs\" has an unsafe name"},
+        {"a\\b", 0, "entry \"a\\b\" has an unsafe name", "entry \"a\\b\" has an unsafe name"},
+        {"media/x/../../y", 0, "entry \"media/x/../../y\" has an unsafe name",
+         "entry \"media/x/../../y\" has an unsafe name"},
+        {"link", 1, "entry \"link\" is a symbolic link", "entry \"link\" is a symbolic link"},
+        {"dir/", 2, "entry \"dir/\" is a directory", "entry \"dir/\" is a directory"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        RawEntry e[] = {{"manifest.json", man, 0},
+                        {"index.html", index_html, 0},
+                        {cases[i].name, cases[i].type == 1 ? "/etc/passwd" : "x", cases[i].type}};
+        write_raw_zip(tpath("hostile.zip"), e, 3);
+        char notlisted[300];
+        snprintf(notlisted, sizeof notlisted, "entry \"%s\" is not listed in manifest.json", cases[i].name);
+        expect(tpath("hostile.zip"), SBK_EDAMAGED, cases[i].open_msg, LINES(cases[i].line, notlisted));
+    }
+    free(man);
+}
+
+static void test_hostile_manifest(void **state)
+{
+    (void)state;
+    char *man = small_manifest(0, 0, NULL, 1);
+    char *man_missing = small_manifest(0, 0, "media/x.mp4", 1);
+    char *man_size = small_manifest(1, 0, NULL, 1);
+    char *man_sha = small_manifest(0, 1, NULL, 1);
+    char *man_v2 = small_manifest(0, 0, NULL, 2);
+    char size_msg[200];
+    snprintf(size_msg, sizeof size_msg, "\"index.html\" is %zu bytes, manifest.json says %zu", strlen(index_html),
+             strlen(index_html) + 1);
+
+    RawEntry no_manifest[] = {{"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), no_manifest, 1);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "manifest.json is missing", LINES("manifest.json is missing"));
+
+    RawEntry not_first[] = {{"index.html", index_html, 0}, {"manifest.json", man, 0}};
+    write_raw_zip(tpath("m.zip"), not_first, 2);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "manifest.json is not the first entry",
+           LINES("manifest.json is not the first entry"));
+
+    RawEntry missing[] = {{"manifest.json", man_missing, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), missing, 2);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "\"media/x.mp4\" is listed in manifest.json but missing from the archive",
+           LINES("\"media/x.mp4\" is listed in manifest.json but missing from the archive"));
+
+    RawEntry size[] = {{"manifest.json", man_size, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), size, 2);
+    expect(tpath("m.zip"), SBK_EDAMAGED, size_msg, LINES(size_msg));
+
+    /* open does not hash: only verify sees a wrong SHA-256. */
+    RawEntry sha[] = {{"manifest.json", man_sha, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), sha, 2);
+    expect(tpath("m.zip"), 0, NULL,
+           LINES("\"index.html\": SHA-256 does not match manifest.json (damaged or altered)"));
+
+    RawEntry v2[] = {{"manifest.json", man_v2, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), v2, 2);
+    expect(tpath("m.zip"), SBK_EUNSUPPORTED, "bundle format 2 is newer than this sabak understands",
+           LINES("bundle format 2 is newer than this sabak understands"));
+
+    RawEntry notjson[] = {{"manifest.json", "{\"format\": ", 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), notjson, 2);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "manifest.json: line 1 column 11: *",
+           LINES("manifest.json: line 1 column 11: *"));
+
+    RawEntry extra[] = {{"manifest.json", man, 0}, {"index.html", index_html, 0}, {"extra.txt", "hi", 0}};
+    write_raw_zip(tpath("m.zip"), extra, 3);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "entry \"extra.txt\" is not listed in manifest.json",
+           LINES("entry \"extra.txt\" is not listed in manifest.json"));
+
+    RawEntry dup[] = {{"manifest.json", man, 0}, {"index.html", index_html, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), dup, 3);
+    expect(tpath("m.zip"), SBK_EDAMAGED, "entry \"index.html\" appears twice",
+           LINES("entry \"index.html\" appears twice"));
+
+    RawEntry good[] = {{"manifest.json", man, 0}, {"index.html", index_html, 0}};
+    write_raw_zip(tpath("m.zip"), good, 2);
+    expect(tpath("m.zip"), 0, NULL, NO_LINES);
+
+    free(man);
+    free(man_missing);
+    free(man_size);
+    free(man_sha);
+    free(man_v2);
+}
+
+static void flip_byte(const char *path, int64_t off)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char c;
+    assert_int_equal(pread(fd, &c, 1, off), 1);
+    c ^= 0x10;
+    assert_int_equal(pwrite(fd, &c, 1, off), 1);
+    close(fd);
+}
+
+static void copy_file(const char *from, const char *to, int64_t len, const char *append)
+{
+    size_t n;
+    unsigned char *buf = slurp(from, &n);
+    if (len >= 0 && (size_t)len < n)
+        n = (size_t)len;
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    if (append)
+        fputs(append, f);
+    fclose(f);
+    free(buf);
+}
+
+static void test_damaged_files(void **state)
+{
+    (void)state;
+    write_good(tpath("good.zip"));
+    struct stat st;
+    assert_int_equal(stat(tpath("good.zip"), &st), 0);
+    SbkBundle *b = NULL;
+    SbkError err = {0};
+    assert_int_equal(sbk_bundle_open(tpath("good.zip"), &b, &err), 0);
+    int64_t video_off = b->entries[3].offset;
+    sbk_bundle_close(&b);
+
+    /* A bit flip inside a stored entry: CRC (libarchive WARN) fails. */
+    copy_file(tpath("good.zip"), tpath("flip.zip"), -1, NULL);
+    flip_byte(tpath("flip.zip"), video_off + 1000);
+    expect(tpath("flip.zip"), 0, NULL, LINES("entry \"media/standard.mp4\" is damaged: ZIP bad CRC*"));
+
+    /* A bit flip inside deflated text: the local header of index.html is
+     * found by its name; its data follows the 30-byte header, name, extra. */
+    size_t n;
+    unsigned char *z = slurp(tpath("good.zip"), &n);
+    unsigned char *p = memmem(z, n, "index.html", 10);
+    assert_non_null(p);
+    int64_t lho = (p - z) - 30;
+    assert_memory_equal(z + lho, "PK\3\4", 4);
+    int64_t data = lho + 30 + (z[lho + 26] | z[lho + 27] << 8) + (z[lho + 28] | z[lho + 29] << 8);
+    free(z);
+    copy_file(tpath("good.zip"), tpath("flip.zip"), -1, NULL);
+    flip_byte(tpath("flip.zip"), data + 3);
+    expect(tpath("flip.zip"), 0, NULL, LINES("entry \"index.html\" is damaged: *"));
+
+    copy_file(tpath("good.zip"), tpath("cut.zip"), st.st_size / 2, NULL);
+    expect(tpath("cut.zip"), SBK_EDAMAGED, "truncated: the end of the archive is missing",
+           LINES("truncated: the end of the archive is missing"));
+    copy_file(tpath("good.zip"), tpath("cut.zip"), st.st_size - 1, NULL);
+    expect(tpath("cut.zip"), SBK_EDAMAGED, "truncated: the end of the archive is missing",
+           LINES("truncated: the end of the archive is missing"));
+    copy_file(tpath("good.zip"), tpath("tail.zip"), -1, "garbage\n");
+    expect(tpath("tail.zip"), SBK_EDAMAGED, "8 bytes of unexpected data after the end of the archive",
+           LINES("8 bytes of unexpected data after the end of the archive"));
+    write_bytes(tpath("empty.zip"), "", 0);
+    expect(tpath("empty.zip"), SBK_EDAMAGED, "empty file, not a zip archive",
+           LINES("empty file, not a zip archive"));
+    write_bytes(tpath("text.zip"), "hello, this is text\n", 20);
+    expect(tpath("text.zip"), SBK_EDAMAGED, "not a zip archive", LINES("not a zip archive"));
+
+    assert_int_equal(sbk_bundle_open(tpath("nothing-here.zip"), &b, &err), SBK_ENOENT);
+    char want[1200];
+    snprintf(want, sizeof want, "cannot open %s: No such file or directory", tpath("nothing-here.zip"));
+    assert_string_equal(err.msg, want);
+}
+
+/* ZIP64: a stored entry over 4 GiB from a sparse source, followed by a small
+ * entry whose local header lies beyond 4 GiB. Writes 4 GiB of real data, so
+ * it runs only with SABAK_SLOW_TESTS=1. */
+static void test_zip64_over_4gib(void **state)
+{
+    (void)state;
+    if (!getenv("SABAK_SLOW_TESTS") || strcmp(getenv("SABAK_SLOW_TESTS"), "1") != 0)
+        skip();
+    const int64_t big = (INT64_C(1) << 32) + 100;
+    int fd = open(tpath("sparse.bin"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, big), 0);
+    assert_int_equal(pwrite(fd, "END", 3, big - 3), 3);
+    close(fd);
+    const char tail[] = "after the big one";
+    SbkManifest m;
+    SbkManifestFile f[2];
+    memset(&m, 0, sizeof m);
+    memset(f, 0, sizeof f);
+    m.format_version = 1;
+    m.id = (char *)"big";
+    m.version = 1;
+    m.title[2] = (char *)"Big";
+    set_file(&f[0], "media/big.mp4", "video", "video/mp4", "", 0);
+    f[0].size = big;
+    set_file(&f[1], "tail.txt", "handout", "text/plain", tail, strlen(tail));
+    m.files = f;
+    m.n_files = 2;
+    char *man = NULL;
+    size_t man_len = 0;
+    SbkError err = {0};
+    assert_int_equal(sbk_manifest_to_json(&m, &man, &man_len, &err), 0);
+    SbkBundleInput in[] = {{SBK_MANIFEST_NAME, NULL, man, man_len, 0},
+                           {"media/big.mp4", tpath("sparse.bin"), NULL, 0, 1},
+                           {"tail.txt", NULL, tail, strlen(tail), 1}};
+    int r = sbk_bundle_write(tpath("big.zip"), in, 3, NULL, &err);
+    unlink(tpath("sparse.bin"));
+    free(man);
+    if (r != 0)
+        fail_msg("write: %s", err.msg);
+    SbkBundle *b = NULL;
+    r = sbk_bundle_open(tpath("big.zip"), &b, &err);
+    if (r != 0) {
+        unlink(tpath("big.zip"));
+        fail_msg("open: %s", err.msg);
+    }
+    assert_int_equal(b->entries[1].size, big);
+    assert_true(b->entries[2].offset > big);
+    char buf[32] = {0};
+    assert_int_equal(sbk_pread_all(b->fd, buf, 3, b->entries[1].offset + big - 3), 0);
+    assert_memory_equal(buf, "END", 3);
+    assert_int_equal(sbk_pread_all(b->fd, buf, strlen(tail), b->entries[2].offset), 0);
+    assert_memory_equal(buf, tail, strlen(tail));
+    sbk_bundle_close(&b);
+    unlink(tpath("big.zip"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +777,10 @@ int main(void)
         cmocka_unit_test(test_write_cancel_leaves_nothing),
         cmocka_unit_test(test_write_bad_inputs),
         cmocka_unit_test(test_write_full_disk),
+        cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_hostile_manifest),
+        cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_zip64_over_4gib),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
