@@ -1,0 +1,480 @@
+/* src/kiosk/search.c - in-memory folded-text search index (see search.h and
+ * docs/SEARCH.md). */
+#include "kiosk/search.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sabak/core.h"
+#include "sabak/error.h"
+
+#define DOC_MAX_BYTES (64u << 20) /* per lesson, per blob: far beyond real subtitles */
+
+typedef struct Field {
+    uint8_t kind, lang;
+    uint32_t orig, fold;     /* offsets into the blobs */
+    uint32_t fold_len;
+    int32_t start_ms, end_ms; /* subtitles: 12 h max fits */
+} Field;
+
+struct SbkSearchDoc {
+    Field *f;
+    uint32_t n, cap;
+    char *orig;
+    size_t orig_len, orig_cap;
+    char *fold;
+    size_t fold_len, fold_cap;
+    char langs[SBK_SEARCH_MAX_LANGS][16];
+    int n_langs;
+};
+
+int sbk_search_doc_new(SbkSearchDoc **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : SBK_ENOMEM;
+}
+
+void sbk_search_doc_free(SbkSearchDoc **pdoc)
+{
+    if (!pdoc || !*pdoc)
+        return;
+    SbkSearchDoc *d = *pdoc;
+    free(d->f);
+    free(d->orig);
+    free(d->fold);
+    free(d);
+    *pdoc = NULL;
+}
+
+size_t sbk_search_doc_bytes(const SbkSearchDoc *d)
+{
+    return d ? sizeof *d + d->cap * sizeof(Field) + d->orig_cap + d->fold_cap : 0;
+}
+
+static int blob_append(char **blob, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > DOC_MAX_BYTES)
+        return SBK_ELIMIT;
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        while (c < *len + n + 1)
+            c *= 2;
+        char *p = realloc(*blob, c);
+        if (!p)
+            return SBK_ENOMEM;
+        *blob = p;
+        *cap = c;
+    }
+    memcpy(*blob + *len, s, n);
+    (*blob)[*len + n] = '\0';
+    *len += n + 1;
+    return 0;
+}
+
+static int lang_slot(SbkSearchDoc *d, const char *lang)
+{
+    if (!lang)
+        lang = "";
+    for (int i = 0; i < d->n_langs; i++)
+        if (strcmp(d->langs[i], lang) == 0)
+            return i;
+    if (d->n_langs == SBK_SEARCH_MAX_LANGS || strlen(lang) >= sizeof d->langs[0])
+        return -1;
+    strcpy(d->langs[d->n_langs], lang);
+    return d->n_langs++;
+}
+
+int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
+                       int64_t end_ms, const char *text, size_t len)
+{
+    int ret = 0;
+    char *folded = NULL;
+    if (kind < 0 || kind >= SBK_SEARCH_KINDS)
+        return SBK_EINVAL;
+    if (!text || len == 0)
+        return 0;
+    int slot = lang_slot(d, lang);
+    if (slot < 0)
+        return SBK_ELIMIT;
+    folded = sbk_utf8_fold(text, len);
+    if (!folded)
+        return SBK_ENOMEM;
+    size_t flen = strlen(folded);
+    if (flen == 0)
+        goto done;
+    if (d->n == d->cap) {
+        uint32_t c = d->cap ? d->cap * 2 : 16;
+        Field *f = realloc(d->f, c * sizeof *f);
+        if (!f) {
+            ret = SBK_ENOMEM;
+            goto done;
+        }
+        d->f = f;
+        d->cap = c;
+    }
+    /* The original must not contain NUL either: fields are NUL-separated. */
+    size_t olen = strnlen(text, len);
+    Field *f = &d->f[d->n];
+    f->kind = (uint8_t)kind;
+    f->lang = (uint8_t)slot;
+    f->orig = (uint32_t)d->orig_len;
+    f->fold = (uint32_t)d->fold_len;
+    f->fold_len = (uint32_t)flen;
+    f->start_ms = (int32_t)(start_ms < 0 ? 0 : start_ms > INT32_MAX ? INT32_MAX : start_ms);
+    f->end_ms = (int32_t)(end_ms < 0 ? 0 : end_ms > INT32_MAX ? INT32_MAX : end_ms);
+    ret = blob_append(&d->orig, &d->orig_len, &d->orig_cap, text, olen);
+    if (ret < 0)
+        goto done;
+    ret = blob_append(&d->fold, &d->fold_len, &d->fold_cap, folded, flen);
+    if (ret < 0) {
+        d->orig_len = f->orig; /* undo the half-added field */
+        goto done;
+    }
+    d->n++;
+done:
+    free(folded);
+    return ret;
+}
+
+static void shrink(char **blob, size_t len, size_t *cap)
+{
+    if (*cap > len) {
+        char *p = realloc(*blob, len ? len : 1);
+        if (p) {
+            *blob = p;
+            *cap = len ? len : 1;
+        }
+    }
+}
+
+void sbk_search_doc_finish(SbkSearchDoc *d)
+{
+    if (!d)
+        return;
+    shrink(&d->orig, d->orig_len, &d->orig_cap);
+    shrink(&d->fold, d->fold_len, &d->fold_cap);
+    if (d->cap > d->n && d->n > 0) {
+        Field *f = realloc(d->f, d->n * sizeof *f);
+        if (f) {
+            d->f = f;
+            d->cap = d->n;
+        }
+    }
+}
+
+/* ---- WebVTT cue text ----------------------------------------------------- */
+
+/* "hh:mm:ss.ttt" or "mm:ss.ttt" at *p; -1 if not a timestamp. */
+static int64_t vtt_time(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    int64_t parts[3] = {0, 0, 0};
+    int n = 0;
+    while (p < end && *p == ' ')
+        p++;
+    for (;;) {
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        int64_t v = 0;
+        int digits = 0;
+        while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (n == 3)
+            return -1;
+        parts[n++] = v;
+        if (p < end && *p == ':')
+            p++;
+        else
+            break;
+    }
+    if (n < 2 || p >= end || *p != '.')
+        return -1;
+    p++;
+    int64_t ms = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 3) {
+        ms = ms * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (digits != 3)
+        return -1;
+    int64_t h = n == 3 ? parts[0] : 0, m = parts[n - 2], s = parts[n - 1];
+    if (m > 59 || s > 59)
+        return -1;
+    *pp = p;
+    return ((h * 60 + m) * 60 + s) * 1000 + ms;
+}
+
+/* Append one cue text line with tags removed and entities decoded. */
+static size_t vtt_clean(char *out, size_t o, const char *s, const char *e)
+{
+    static const struct { const char *name; const char *text; } ent[] = {
+        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "},
+        {"&lrm;", ""},  {"&rlm;", ""}, {"&quot;", "\""}, {"&apos;", "'"},
+    };
+    while (s < e) {
+        if (*s == '<') {
+            const char *close = memchr(s, '>', (size_t)(e - s));
+            s = close ? close + 1 : e;
+            continue;
+        }
+        if (*s == '&') {
+            size_t i;
+            for (i = 0; i < sizeof ent / sizeof ent[0]; i++) {
+                size_t n = strlen(ent[i].name);
+                if ((size_t)(e - s) >= n && memcmp(s, ent[i].name, n) == 0) {
+                    size_t t = strlen(ent[i].text);
+                    memcpy(out + o, ent[i].text, t);
+                    o += t;
+                    s += n;
+                    break;
+                }
+            }
+            if (i < sizeof ent / sizeof ent[0])
+                continue;
+        }
+        out[o++] = *s++;
+    }
+    return o;
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+static int blank(const char *s, const char *e)
+{
+    for (; s < e; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r')
+            return 0;
+    return 1;
+}
+
+int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, size_t len)
+{
+    int ret = 0;
+    const char *p = vtt, *end = vtt + len;
+    char *text = NULL;
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    if ((size_t)(end - p) < 6 || memcmp(p, "WEBVTT", 6) != 0)
+        return 0;
+    text = malloc(len + 1); /* a cue's cleaned text is never longer than the file */
+    if (!text)
+        return SBK_ENOMEM;
+    /* Skip the header block. */
+    while (p < end) {
+        const char *le = line_end(p, end);
+        int was_blank = blank(p, le);
+        p = le < end ? le + 1 : end;
+        if (was_blank)
+            break;
+    }
+    while (p < end) {
+        /* One block: find its timing line (the first or second line). */
+        const char *le = line_end(p, end);
+        if (blank(p, le)) {
+            p = le < end ? le + 1 : end;
+            continue;
+        }
+        const char *arrow = NULL;
+        for (int i = 0; i < 2 && p < end && !blank(p, le); i++) {
+            arrow = memmem(p, (size_t)(le - p), "-->", 3);
+            if (arrow || i == 1)
+                break;
+            p = le < end ? le + 1 : end; /* cue identifier line */
+            le = line_end(p, end);
+        }
+        int64_t start = -1, stop = -1;
+        if (arrow) {
+            const char *t = p;
+            start = vtt_time(&t, arrow);
+            t = arrow + 3;
+            stop = vtt_time(&t, le);
+        }
+        p = le < end ? le + 1 : end;
+        /* The text lines, up to the next blank line. */
+        size_t o = 0;
+        while (p < end) {
+            le = line_end(p, end);
+            if (blank(p, le))
+                break;
+            const char *te = le;
+            if (te > p && te[-1] == '\r')
+                te--;
+            if (o > 0)
+                text[o++] = ' ';
+            o = vtt_clean(text, o, p, te);
+            p = le < end ? le + 1 : end;
+        }
+        if (start >= 0 && stop >= 0 && o > 0) {
+            ret = sbk_search_doc_add(d, SBK_SEARCH_SUBTITLES, lang, start, stop, text, o);
+            if (ret < 0)
+                goto done;
+        }
+    }
+done:
+    free(text);
+    return ret;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+void sbk_search_query_clear(SbkSearchQuery *q)
+{
+    if (!q)
+        return;
+    free(q->buf);
+    memset(q, 0, sizeof *q);
+}
+
+/* Separators: ASCII space and punctuation that never belongs inside a word we
+ * search for, plus the typographic quotes and dashes people paste. '-', '.',
+ * '\'' stay inside words ("e-mail", "2.5") but are trimmed at their ends. */
+static size_t sep_len(const char *p, const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c < 0x80)
+        return (c <= ' ' || strchr(",;:!?\"()[]{}<>/\\|*+=#", c)) ? 1 : 0;
+    static const char *const u[] = {"\xc2\xa0", "\xc2\xab", "\xc2\xbb", "\xe2\x80\x9c",
+                                    "\xe2\x80\x9d", "\xe2\x80\x9e", "\xe2\x80\x94",
+                                    "\xe2\x80\x93", "\xe2\x80\xa6", "\xe2\x80\xaf"};
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+        size_t n = strlen(u[i]);
+        if ((size_t)(end - p) >= n && memcmp(p, u[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
+{
+    memset(q, 0, sizeof *q);
+    if (!qs)
+        return 0;
+    size_t len = strnlen(qs, SBK_SEARCH_MAX_QUERY);
+    q->buf = sbk_utf8_fold(qs, len);
+    if (!q->buf)
+        return SBK_ENOMEM;
+    char *p = q->buf, *end = q->buf + strlen(q->buf);
+    while (p < end && q->n < SBK_SEARCH_MAX_WORDS) {
+        size_t s;
+        while (p < end && (s = sep_len(p, end)) > 0)
+            p += s;
+        char *w = p;
+        while (p < end && sep_len(p, end) == 0)
+            p++;
+        char *we = p;
+        while (w < we && (*w == '-' || *w == '.' || *w == '\''))
+            w++;
+        while (we > w && (we[-1] == '-' || we[-1] == '.' || we[-1] == '\''))
+            we--;
+        if (we == w)
+            continue;
+        /* Drop duplicates: "банк банк" is one word. */
+        int dup = 0;
+        for (int i = 0; i < q->n; i++)
+            if (q->lens[i] == (size_t)(we - w) && memcmp(q->words[i], w, q->lens[i]) == 0)
+                dup = 1;
+        if (dup)
+            continue;
+        q->words[q->n] = w;
+        q->lens[q->n] = (size_t)(we - w);
+        q->n++;
+    }
+    return 0;
+}
+
+/* ---- matching ------------------------------------------------------------ */
+
+static const long kind_weight[SBK_SEARCH_KINDS] = {1000, 100, 10};
+
+typedef struct Cand {
+    uint32_t field;
+    int kind, words, pref;
+} Cand;
+
+/* Hit order: kind (title, description, subtitles), more words first, the
+ * preferred language first, then insertion order (cues in time order). */
+static int cand_cmp(const void *a, const void *b)
+{
+    const Cand *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind - y->kind;
+    if (x->words != y->words)
+        return y->words - x->words;
+    if (x->pref != y->pref)
+        return y->pref - x->pref;
+    return x->field < y->field ? -1 : x->field > y->field;
+}
+
+long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const char *pref_lang,
+                          SbkSearchHit *hits, int max_hits, int *n_hits)
+{
+    long score = 0;
+    Cand *cand = NULL;
+    if (n_hits)
+        *n_hits = 0;
+    if (!d || !q || q->n == 0 || d->n == 0)
+        return 0;
+    /* Fast rejection: every word somewhere in the lesson. Fields are
+     * NUL-separated, so no match spans two fields. */
+    for (int w = 0; w < q->n; w++)
+        if (!memmem(d->fold, d->fold_len, q->words[w], q->lens[w]))
+            return 0;
+
+    int pref = -1;
+    for (int i = 0; pref_lang && i < d->n_langs; i++)
+        if (strcmp(d->langs[i], pref_lang) == 0)
+            pref = i;
+
+    cand = malloc(d->n * sizeof *cand);
+    if (!cand)
+        return 0;
+    int best[SBK_SEARCH_MAX_WORDS];
+    for (int w = 0; w < q->n; w++)
+        best[w] = SBK_SEARCH_KINDS;
+    int all_in_one[SBK_SEARCH_KINDS] = {0};
+    uint32_t n_subs = 0, n = 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const Field *f = &d->f[i];
+        const char *s = d->fold + f->fold;
+        int words = 0;
+        for (int w = 0; w < q->n; w++) {
+            if (memmem(s, f->fold_len, q->words[w], q->lens[w])) {
+                words++;
+                if (f->kind < best[w])
+                    best[w] = f->kind;
+            }
+        }
+        if (!words)
+            continue;
+        if (words == q->n)
+            all_in_one[f->kind] = 1;
+        n_subs += f->kind == SBK_SEARCH_SUBTITLES;
+        cand[n++] = (Cand){.field = i, .kind = f->kind, .words = words, .pref = f->lang == pref};
+    }
+    for (int w = 0; w < q->n; w++)
+        score += best[w] < SBK_SEARCH_KINDS ? kind_weight[best[w]] : 0;
+    for (int k = 0; k < SBK_SEARCH_KINDS; k++)
+        if (all_in_one[k])
+            score += kind_weight[k] / 2;
+    score += n_subs > 9 ? 9 : n_subs;
+
+    qsort(cand, n, sizeof *cand, cand_cmp);
+    int out = 0;
+    for (uint32_t i = 0; hits && i < n && out < max_hits; i++) {
+        const Field *f = &d->f[cand[i].field];
+        hits[out++] = (SbkSearchHit){.kind = f->kind, .lang = d->langs[f->lang],
+                                     .text = d->orig + f->orig, .start_ms = f->start_ms,
+                                     .end_ms = f->end_ms, .words = cand[i].words};
+    }
+    if (n_hits)
+        *n_hits = out;
+    free(cand);
+    return score;
+}

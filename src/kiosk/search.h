@@ -1,0 +1,71 @@
+/* src/kiosk/search.h - the kiosk's search index (internal to libsabak).
+ *
+ * One SbkSearchDoc per lesson, built at scan time from the manifest's titles
+ * and descriptions and the cue text of the bundle's subtitles. Every field is
+ * kept twice, as written (for the result) and folded with sbk_utf8_fold (for
+ * matching), in two compact NUL-separated blobs. A query is folded the same
+ * way and split into words; a lesson matches when every word is a substring of
+ * one of its fields (AND). See docs/SEARCH.md for why this and not SQLite FTS5. */
+#ifndef SABAK_KIOSK_SEARCH_H
+#define SABAK_KIOSK_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Field kinds, in ranking order (title > description > subtitles). */
+enum { SBK_SEARCH_TITLE = 0, SBK_SEARCH_DESCRIPTION, SBK_SEARCH_SUBTITLES, SBK_SEARCH_KINDS };
+
+#define SBK_SEARCH_MAX_WORDS 16
+#define SBK_SEARCH_MAX_QUERY 512   /* bytes of query looked at */
+#define SBK_SEARCH_MAX_HITS 20     /* per lesson */
+#define SBK_SEARCH_MAX_LANGS 16    /* distinct languages per lesson */
+
+typedef struct SbkSearchDoc SbkSearchDoc;
+
+/* An empty document. Returns 0 or SBK_ENOMEM. */
+int sbk_search_doc_new(SbkSearchDoc **out);
+/* Add one field: `lang` is a language code ("ky", "ru", ...), text is UTF-8
+ * (invalid bytes are dropped when folding). start/end (ms) only matter for
+ * subtitles. Empty text is ignored. Returns 0 or SBK_ENOMEM/SBK_ELIMIT. */
+int sbk_search_doc_add(SbkSearchDoc *doc, int kind, const char *lang, int64_t start_ms,
+                       int64_t end_ms, const char *text, size_t len);
+/* Add every cue of a WebVTT file (as written by sbk_subs_to_vtt; tags are
+ * stripped and entities decoded, a cue's lines joined with a space).
+ * Returns 0 or SBK_ENOMEM/SBK_ELIMIT; text that is not WebVTT adds nothing. */
+int sbk_search_doc_add_vtt(SbkSearchDoc *doc, const char *lang, const char *vtt, size_t len);
+/* Shrink the blobs to their final size (call once all fields are added). */
+void sbk_search_doc_finish(SbkSearchDoc *doc);
+/* Bytes of heap the document holds (for the memory budget). */
+size_t sbk_search_doc_bytes(const SbkSearchDoc *doc);
+void sbk_search_doc_free(SbkSearchDoc **doc);
+
+/* A parsed query: folded words (pointers into `buf`). */
+typedef struct SbkSearchQuery {
+    char *buf;
+    const char *words[SBK_SEARCH_MAX_WORDS];
+    size_t lens[SBK_SEARCH_MAX_WORDS];
+    int n;
+} SbkSearchQuery;
+
+/* Fold and split `q` on white space and punctuation that cannot be part of a
+ * word. n == 0 means "nothing to search". Returns 0 or SBK_ENOMEM. */
+int sbk_search_query_parse(const char *q, SbkSearchQuery *out);
+void sbk_search_query_clear(SbkSearchQuery *q);
+
+typedef struct SbkSearchHit {
+    int kind;              /* SBK_SEARCH_* */
+    const char *lang;      /* points into the document */
+    const char *text;      /* the field as written, points into the document */
+    int64_t start_ms, end_ms;
+    int words;             /* how many query words this field contains */
+} SbkSearchHit;
+
+/* Match one document. Returns a score > 0 when every word occurs in some
+ * field (AND), 0 otherwise. Hits (up to max_hits) are the fields containing
+ * at least one word, ordered title, description, subtitles; within a kind
+ * by words matched, then `pref_lang` first, then time. The score weighs each
+ * word by the best kind it occurs in (title > description > subtitles). */
+long sbk_search_doc_match(const SbkSearchDoc *doc, const SbkSearchQuery *q, const char *pref_lang,
+                          SbkSearchHit *hits, int max_hits, int *n_hits);
+
+#endif
