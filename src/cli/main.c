@@ -72,6 +72,7 @@ static int exec_pack(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    char *sub[4] = {NULL, NULL, NULL, NULL}; /* "help CMD" becomes "CMD --help" */
     if (argc < 2) {
         fputs(usage_text, stderr);
         return CLI_USAGE;
@@ -79,7 +80,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         if (argc > 2 && strcmp(cmd, "help") == 0) {
-            char *sub[] = {argv[0], argv[2], (char *)"--help", NULL};
+            sub[0] = argv[0];
+            sub[1] = argv[2];
+            sub[2] = (char *)"--help";
             argv = sub;
             argc = 3;
             cmd = argv[1];

@@ -1,0 +1,176 @@
+/* sabak-pack: the `sabak pack` command. A helper of its own because it is the
+ * only part of sabak that links FFmpeg (sabak runs it, git-style). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sabak/media.h"
+
+static const char usage_text[] =
+    "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--quiet]\n"
+    "\n"
+    "Turn a lesson folder (lesson.ini, the recording, subtitles/<lang>.srt|.vtt,\n"
+    "optional handouts/) into one lesson bundle: low-bitrate renditions, WebVTT\n"
+    "subtitles, a poster, manifest.json and an offline player, in one ZIP file.\n"
+    "The recording is decoded once; every rendition is made from that one pass.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output OUT    the bundle to write (OUT.zip), or a folder to write\n"
+    "                      <id>-v<version>.zip into (default: the current folder)\n"
+    "  -t, --tiers LIST    renditions, comma-separated, best first (default:\n"
+    "                      standard,low,audio):\n"
+    "                        standard  H.264 High <=480p + AAC mono, every device\n"
+    "                        low       H.264 360p (screencasts 480p 10 fps) + AAC, weak WiFi\n"
+    "                        audio     AAC mono 32 kbit/s only\n"
+    "                        av1       AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
+    "  -j, --jobs N        encoder threads per rendition (default 4; the same N gives\n"
+    "                      the same bytes on every machine)\n"
+    "  -q, --quiet         no progress line and no notes, only errors\n"
+    "  -v, --verbose       also print what the probe found\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "A damaged recording is an error (\"recording.mp4 is damaged: decoding failed\n"
+    "at 00:01:07\"), never a silently shorter lesson. Subtitles in Windows-1251,\n"
+    "UTF-16 or UTF-8 are converted to UTF-8 WebVTT; the encoding assumed is shown.\n"
+    "The bundle is written under a temporary name and renamed when complete:\n"
+    "Ctrl-C or a full disk never leaves a file that looks finished.\n"
+    "\n"
+    "Exit status: 0 packed, 1 failed (the message says why), 2 wrong usage,\n"
+    "130 interrupted.\n"
+    "\n"
+    "Example:\n"
+    "  sabak pack lessons/municipal-website-01 -o library/\n";
+
+static volatile int g_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+typedef struct Progress {
+    const char *id;
+    int tty;
+    struct timespec start;
+    int printed;
+} Progress;
+
+static double since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* One line, rewritten in place: percent, speed (x realtime), ETA. */
+static void show_progress(void *opaque, double done, double total)
+{
+    Progress *p = opaque;
+    if (!p->tty || total <= 0)
+        return;
+    double el = since(&p->start);
+    double pct = 100.0 * done / total;
+    if (pct > 100)
+        pct = 100;
+    double speed = el > 0 ? done / el : 0;
+    char eta[32] = "--:--";
+    if (speed > 0 && done < total) {
+        int s = (int)((total - done) / speed + 0.5);
+        snprintf(eta, sizeof eta, "%d:%02d", s / 60, s % 60);
+    } else if (done >= total) {
+        snprintf(eta, sizeof eta, "0:00");
+    }
+    fprintf(stderr, "\r\033[K%s: %5.1f%%  %.1fx realtime  ETA %s", p->id, pct, speed, eta);
+    fflush(stderr);
+    p->printed = 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"tiers", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *tiers = NULL;
+    int jobs = 0, quiet = 0, verbose = 0, c;
+    while ((c = getopt_long(argc, argv, "o:t:j:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 't': tiers = optarg; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64) {
+                cli_error("--jobs wants a number from 1 to 64, not \"%s\"", optarg);
+                return CLI_USAGE;
+            }
+            jobs = (int)v;
+            break;
+        }
+        case 'q': quiet = 1; break;
+        case 'v': verbose = 1; break;
+        case 'h': fputs(usage_text, stdout); return CLI_OK;
+        default: fputs("Try 'sabak pack --help'.\n", stderr); return CLI_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("pack: which lesson folder? (try 'sabak pack --help')");
+        return CLI_USAGE;
+    }
+    if (argc - optind > 1 && out) {
+        size_t n = strlen(out);
+        if (n < 4 || strcmp(out + n - 4, ".zip") == 0) {
+            cli_error("pack: with several lessons, -o must be a folder");
+            return CLI_USAGE;
+        }
+    }
+    cli_init_logging(quiet, verbose);
+    sbk_media_init();
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    int status = CLI_OK;
+    for (int i = optind; i < argc && !g_cancel; i++) {
+        Progress prog = {.id = argv[i], .tty = !quiet && isatty(STDERR_FILENO)};
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
+        SbkPackOptions opt = {
+            .lesson_dir = argv[i],
+            .out = out,
+            .tiers = tiers,
+            .jobs = jobs,
+            .progress = show_progress,
+            .progress_opaque = &prog,
+            .cancel = &g_cancel,
+        };
+        SbkError err = {0};
+        int ret = sbk_pack(&opt, &err);
+        if (prog.printed)
+            fputs("\r\033[K", stderr);
+        if (ret == SBK_ECANCELED || g_cancel) {
+            cli_error("%s: interrupted; nothing was written", argv[i]);
+            return CLI_INTERRUPTED;
+        }
+        if (ret < 0) {
+            cli_error("%s", err.msg);
+            status = CLI_FAIL;
+            continue;
+        }
+        if (!quiet)
+            fprintf(stderr, "sabak: packed %s in %.1f s\n", opt.out_path, since(&prog.start));
+        printf("%s\n", opt.out_path);
+    }
+    return status;
+}
