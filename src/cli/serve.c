@@ -1,0 +1,205 @@
+/* sabak serve: parse options, start the kiosk, turn signals into rescan and
+ * stop. Everything else lives in libsabak (sabak/kiosk.h). */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "sabak/kiosk.h"
+
+static const char serve_usage[] =
+    "Usage: sabak serve --library DIR [--listen ADDR:PORT ...] [--config FILE]\n"
+    "                   [--web-dir DIR] [--quiet]\n"
+    "\n"
+    "Serve the lesson bundles in DIR to browsers on the office network: the web\n"
+    "app, the catalog and search API, and every lesson's media straight from its\n"
+    "bundle (nothing is unpacked). Bundles added to DIR are served within a second,\n"
+    "removed ones disappear, and a replaced bundle is swapped while clients already\n"
+    "watching the old one finish it. A damaged bundle is listed with its reason and\n"
+    "never served; the others keep working.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --library DIR       the folder of bundles (*.zip); required here or in --config\n"
+    "  -L, --listen ADDR:PORT  where to listen; repeat for several addresses\n"
+    "                          (default 0.0.0.0:8080; [::]:8080 for IPv6; port 0 picks one)\n"
+    "  -c, --config FILE       read settings from an INI file ([server] section; flags\n"
+    "                          given on the command line win)\n"
+    "  -w, --web-dir DIR       serve the web app from DIR instead of the copy built into\n"
+    "                          sabak (for developing it; reread on SIGHUP)\n"
+    "  -q, --quiet             no access log and no start-up messages, only problems\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Config file keys ([server]): listen (addresses separated by spaces), library,\n"
+    "web_dir, cache, connection_limit (512), per_ip_limit (32), timeout (30 s without\n"
+    "progress), memory_limit (32768 bytes per connection), threads (2 per address),\n"
+    "backlog (256), min_rate (1024 B/s: a response may last 60 s + size/min_rate,\n"
+    "0 turns it off), watch, verify, access_log (yes/no). See packaging/sabak.ini.\n"
+    "\n"
+    "At start sabak prints one address per network card for staff to type, and a\n"
+    "line \"sabak: listening on http://ADDR:PORT/\" per listen address. While it\n"
+    "runs it writes one line per request to stderr:\n"
+    "  TIME CLIENT METHOD PATH STATUS BYTES MSms\n"
+    "\n"
+    "Signals: SIGHUP rescans the library (and --web-dir); SIGTERM or SIGINT\n"
+    "(Ctrl-C) stop accepting and exit within 2 seconds.\n"
+    "\n"
+    "Exit status: 0 after SIGTERM/SIGINT, 1 when the server cannot start (the\n"
+    "message says why), 2 wrong usage.\n"
+    "\n"
+    "Example:\n"
+    "  sabak serve --library /srv/sabak/library --listen 0.0.0.0:8080\n";
+
+static void access_line(void *opaque, const char *line)
+{
+    (void)opaque;
+    fprintf(stderr, "%s\n", line);
+}
+
+/* Collect the --listen flags into one "a b c" value (the INI key's format). */
+static int append_listen(char **acc, const char *v)
+{
+    size_t old = *acc ? strlen(*acc) : 0;
+    char *n = realloc(*acc, old + strlen(v) + 2);
+    if (!n)
+        return -1;
+    if (old)
+        n[old++] = ' ';
+    strcpy(n + old, v);
+    *acc = n;
+    return 0;
+}
+
+static void print_urls(SbkKiosk *k, int quiet)
+{
+    const char *const *urls = NULL;
+    size_t n = sbk_kiosk_listen_urls(k, &urls);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "sabak: listening on %s\n", urls[i]);
+    if (quiet)
+        return;
+    int lessons = 0, damaged = 0;
+    sbk_kiosk_counts(k, &lessons, &damaged);
+    fprintf(stderr, "sabak: %d lesson%s ready%s", lessons, lessons == 1 ? "" : "s",
+            damaged ? "" : "\n");
+    if (damaged)
+        fprintf(stderr, ", %d damaged bundle%s (see /api/lessons)\n", damaged,
+                damaged == 1 ? "" : "s");
+    n = sbk_kiosk_lan_urls(k, &urls);
+    fprintf(stderr, "sabak: open one of these addresses in a browser on the office network:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "    %s\n", urls[i]);
+}
+
+/* Signals are taken synchronously by this thread: they are blocked before
+ * any thread exists, so the server's threads never see them. */
+static int run(SbkKiosk *k, const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            SbkError err = {0};
+            if (sbk_kiosk_rescan(k, &err) != 0)
+                cli_error("rescan: %s", err.msg);
+            else
+                fprintf(stderr, "sabak: library rescanned\n");
+            continue;
+        }
+        fprintf(stderr, "sabak: stopping (%s)\n", sig == SIGINT ? "interrupted" : "terminated");
+        sbk_kiosk_quiesce(k);
+        return CLI_OK;
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"library", required_argument, NULL, 'l'}, {"listen", required_argument, NULL, 'L'},
+        {"config", required_argument, NULL, 'c'},  {"web-dir", required_argument, NULL, 'w'},
+        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *library = NULL, *config = NULL, *web_dir = NULL;
+    char *listen = NULL;
+    int quiet = 0, c, ret = CLI_FAIL;
+    SbkKioskConfig cfg;
+    SbkKiosk *k = NULL;
+    SbkError err = {0};
+    sbk_kiosk_config_init(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:L:c:w:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': library = optarg; break;
+        case 'L':
+            if (append_listen(&listen, optarg) != 0) {
+                cli_error("out of memory");
+                goto done;
+            }
+            break;
+        case 'c': config = optarg; break;
+        case 'w': web_dir = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            fputs(serve_usage, stdout);
+            ret = CLI_OK;
+            goto done;
+        default:
+            fprintf(stderr, "Try 'sabak serve --help'.\n");
+            ret = CLI_USAGE;
+            goto done;
+        }
+    }
+    if (optind < argc) {
+        cli_error("serve: unexpected argument '%s' (try 'sabak serve --help')", argv[optind]);
+        ret = CLI_USAGE;
+        goto done;
+    }
+    cli_init_logging(quiet, 0);
+    if (config && sbk_kiosk_config_load_ini(&cfg, config, &err) != 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if ((library && sbk_kiosk_config_set(&cfg, "library", library, &err) != 0) ||
+        (web_dir && sbk_kiosk_config_set(&cfg, "web_dir", web_dir, &err) != 0) ||
+        (listen && sbk_kiosk_config_set(&cfg, "listen", listen, &err) != 0)) {
+        cli_error("%s", err.msg);
+        ret = CLI_USAGE;
+        goto done;
+    }
+    if (!cfg.library_dir) {
+        cli_error("serve: which folder of bundles? (--library DIR; see 'sabak serve --help')");
+        ret = CLI_USAGE;
+        goto done;
+    }
+    if (quiet)
+        cfg.access_log = 0;
+    cfg.access_log_fn = access_line;
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN); /* sendfile to a closed socket */
+    setvbuf(stderr, NULL, _IOLBF, 0);
+
+    if (sbk_kiosk_start(&k, &cfg, &err) != 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    print_urls(k, quiet);
+    ret = run(k, &set);
+done:
+    /* Stopping closes the connections still open; MHD waits for its threads,
+     * which finish their current send at most. */
+    sbk_kiosk_stop(&k);
+    sbk_kiosk_config_clear(&cfg);
+    free(listen);
+    return ret;
+}

@@ -1,0 +1,723 @@
+/* src/kiosk/http.c - one request from libmicrohttpd's access handler to its
+ * response: parse once into an SbkRequest, refuse what MHD 0.9.75 lets
+ * through (request smuggling headers), dispatch through the route table,
+ * apply conditionals and Range, and create the MHD response (the only place
+ * that does), plus the access log and the slow-reader watchdog. */
+#include "kiosk/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kiosk/cond.h"
+#include "kiosk/range.h"
+#include "sabak/core.h"
+
+#define ALLOW_METHODS "GET, HEAD, OPTIONS"
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- request accessors --------------------------------------------------- */
+
+const char *sbk_http_header(const SbkRequest *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int sbk_http_query(const SbkRequest *req, const char *key, char *buf, size_t n)
+{
+    /* The daemon's unescape callback is a no-op (see server.c), so values
+     * arrive raw and are decoded here, strictly. */
+    const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+    if (!raw)
+        return -1;
+    return sbk_route_decode_query(raw, buf, n);
+}
+
+/* ---- replies --------------------------------------------------------------- */
+
+static void reply_init(SbkReply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    r->fd = -1;
+}
+
+void sbk_reply_clear(SbkReply *r)
+{
+    if (r->kind == SBK_BODY_FD && r->fd >= 0)
+        close(r->fd);
+    if (r->kind == SBK_BODY_MALLOC)
+        free((void *)r->data);
+    r->kind = SBK_BODY_NONE;
+    r->fd = -1;
+    r->data = NULL;
+    r->len = 0;
+    r->size = 0;
+}
+
+void sbk_reply_static(SbkReply *r, int status, const char *mime, const char *text)
+{
+    sbk_reply_clear(r);
+    r->status = status;
+    r->mime = mime;
+    r->kind = SBK_BODY_STATIC;
+    r->data = text;
+    r->len = strlen(text);
+}
+
+void sbk_reply_owned(SbkReply *r, int status, const char *mime, char *data, size_t len)
+{
+    sbk_reply_clear(r);
+    r->status = status;
+    r->mime = mime;
+    r->kind = SBK_BODY_MALLOC;
+    r->data = data;
+    r->len = len;
+}
+
+void sbk_reply_json_error(SbkReply *r, int status, const char *msg)
+{
+    char *s = NULL;
+    json_t *o = json_pack("{s:s}", "error", msg);
+    if (o)
+        s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s)
+        sbk_reply_owned(r, status, "application/json", s, strlen(s));
+    else
+        sbk_reply_static(r, status, "application/json", "{\"error\":\"out of memory\"}");
+    r->entity = 0;
+    r->cache = "no-store";
+}
+
+static const struct {
+    int status;
+    const char *text;
+} error_pages[] = {
+    {400, "400 Bad Request\n"},
+    {404, "404 Not Found\n"},
+    {405, "405 Method Not Allowed\n"},
+    {412, "412 Precondition Failed\n"},
+    {414, "414 URI Too Long\n"},
+    {416, "416 Range Not Satisfiable\n"},
+    {500, "500 Internal Server Error\n"},
+    {501, "501 Not Implemented\n"},
+};
+
+void sbk_reply_error(SbkReply *r, int status)
+{
+    const char *text = "error\n";
+    for (size_t i = 0; i < sizeof error_pages / sizeof error_pages[0]; i++)
+        if (error_pages[i].status == status)
+            text = error_pages[i].text;
+    sbk_reply_static(r, status, "text/plain; charset=utf-8", text);
+    r->entity = 0;
+    r->cache = "no-store";
+}
+
+static int64_t body_length(const SbkReply *r)
+{
+    return r->kind == SBK_BODY_FD ? r->size : (int64_t)r->len;
+}
+
+/* ---- multipart/byteranges ------------------------------------------------ */
+
+typedef struct Segment {
+    uint64_t pos, len;   /* where in the multipart body */
+    char *text;          /* a part header or the trailer, or NULL: entity bytes */
+    int64_t src;         /* entity offset of the bytes */
+} Segment;
+
+typedef struct Multipart {
+    int fd;              /* -1 when mem is used */
+    int64_t base;        /* fd offset of the entity */
+    char *mem;           /* the entity in memory (owned) */
+    Segment seg[2 * SBK_RANGE_MAX + 1];
+    int n;
+    uint64_t total;
+} Multipart;
+
+static void multipart_free(void *cls)
+{
+    Multipart *mp = cls;
+    if (!mp)
+        return;
+    if (mp->fd >= 0)
+        close(mp->fd);
+    free(mp->mem);
+    for (int i = 0; i < mp->n; i++)
+        free(mp->seg[i].text);
+    free(mp);
+}
+
+static ssize_t multipart_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    Multipart *mp = cls;
+    if (pos >= mp->total)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    for (int i = 0; i < mp->n; i++) {
+        Segment *s = &mp->seg[i];
+        if (pos < s->pos || pos >= s->pos + s->len)
+            continue;
+        uint64_t skip = pos - s->pos, left = s->len - skip;
+        size_t n = left < max ? (size_t)left : max;
+        if (s->text) {
+            memcpy(buf, s->text + skip, n);
+        } else if (mp->mem) {
+            memcpy(buf, mp->mem + s->src + (int64_t)skip, n);
+        } else {
+            ssize_t got = pread(mp->fd, buf, n, (off_t)(mp->base + s->src + (int64_t)skip));
+            if (got <= 0)
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            n = (size_t)got;
+        }
+        return (ssize_t)n;
+    }
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* Take the reply's body into a multipart generator over the ranges. */
+static Multipart *multipart_new(SbkReply *r, const SbkRangeSet *rs, int64_t length,
+                                char *ctype, size_t ctype_n)
+{
+    Multipart *mp = calloc(1, sizeof *mp);
+    if (!mp)
+        return NULL;
+    mp->fd = -1;
+    uint8_t rnd[8] = {0};
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        memcpy(rnd, &mp, sizeof rnd < sizeof mp ? sizeof rnd : sizeof mp);
+    char boundary[40];
+    snprintf(boundary, sizeof boundary, "sabak-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    snprintf(ctype, ctype_n, "multipart/byteranges; boundary=%s", boundary);
+    uint64_t pos = 0;
+    for (int i = 0; i <= rs->n; i++) {
+        char *text = NULL;
+        int len;
+        if (i < rs->n)
+            len = asprintf(&text, "%s--%s\r\nContent-Type: %s\r\nContent-Range: bytes %" PRId64
+                           "-%" PRId64 "/%" PRId64 "\r\n\r\n",
+                           i ? "\r\n" : "", boundary, r->mime, rs->r[i].first, rs->r[i].last, length);
+        else
+            len = asprintf(&text, "\r\n--%s--\r\n", boundary);
+        if (len < 0) {
+            multipart_free(mp);
+            return NULL;
+        }
+        mp->seg[mp->n++] = (Segment){pos, (uint64_t)len, text, 0};
+        pos += (uint64_t)len;
+        if (i < rs->n) {
+            uint64_t plen = (uint64_t)(rs->r[i].last - rs->r[i].first + 1);
+            mp->seg[mp->n++] = (Segment){pos, plen, NULL, rs->r[i].first};
+            pos += plen;
+        }
+    }
+    mp->total = pos;
+    if (r->kind == SBK_BODY_FD) {
+        mp->fd = r->fd;
+        mp->base = r->offset;
+    } else if (r->kind == SBK_BODY_MALLOC) {
+        mp->mem = (char *)r->data;
+    } else {
+        mp->mem = malloc(r->len ? r->len : 1);
+        if (!mp->mem) {
+            multipart_free(mp);
+            return NULL;
+        }
+        memcpy(mp->mem, r->data, r->len);
+        sbk_reply_clear(r);
+    }
+    r->kind = SBK_BODY_NONE; /* the generator owns it now */
+    r->fd = -1;
+    r->data = NULL;
+    return mp;
+}
+
+/* ---- the one place that creates MHD responses ---------------------------- */
+
+/* Returns a response owning the body (fd closed / data freed by MHD), or
+ * NULL after releasing the body itself. */
+static struct MHD_Response *make_response(SbkReply *r, Multipart *mp)
+{
+    struct MHD_Response *resp = NULL;
+    if (mp) {
+        resp = MHD_create_response_from_callback(mp->total, 64 * 1024, multipart_read, mp,
+                                                 multipart_free);
+        if (!resp)
+            multipart_free(mp);
+        return resp;
+    }
+    switch (r->kind) {
+    case SBK_BODY_FD:
+        if (r->size == 0)
+            break;
+        resp = MHD_create_response_from_fd_at_offset64((uint64_t)r->size, r->fd,
+                                                       (uint64_t)r->offset);
+        if (!resp)
+            close(r->fd); /* MHD owns the fd only on success */
+        r->fd = -1;
+        r->kind = SBK_BODY_NONE;
+        return resp;
+    case SBK_BODY_MALLOC:
+        resp = MHD_create_response_from_buffer(r->len, (void *)r->data, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free((void *)r->data);
+        r->data = NULL;
+        r->kind = SBK_BODY_NONE;
+        return resp;
+    case SBK_BODY_STATIC:
+        return MHD_create_response_from_buffer(r->len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
+    case SBK_BODY_NONE:
+        break;
+    }
+    sbk_reply_clear(r);
+    return MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+}
+
+/* Narrow the body to one range [first, last]. */
+static int narrow_body(SbkReply *r, const SbkRange *rg)
+{
+    int64_t n = rg->last - rg->first + 1;
+    if (r->kind == SBK_BODY_FD) {
+        r->offset += rg->first;
+        r->size = n;
+        return 0;
+    }
+    char *copy = malloc((size_t)n ? (size_t)n : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, (const char *)r->data + rg->first, (size_t)n);
+    sbk_reply_owned(r, r->status, r->mime, copy, (size_t)n);
+    return 0;
+}
+
+/* Conditionals and Range for an entity; may change status and body. Fills
+ * content_range and, for several ranges, *mp and ctype. */
+static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size_t cr_n,
+                         Multipart **mp, char *ctype, size_t ctype_n)
+{
+    SbkCondRequest c = {
+        .if_match = sbk_http_header(req, MHD_HTTP_HEADER_IF_MATCH),
+        .if_none_match = sbk_http_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        .if_modified_since = sbk_http_header(req, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
+        .if_unmodified_since = sbk_http_header(req, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
+        .if_range = sbk_http_header(req, MHD_HTTP_HEADER_IF_RANGE),
+    };
+    int cond = sbk_cond_evaluate(&c, r->etag, r->mtime);
+    if (cond == 304) {
+        sbk_reply_clear(r);
+        r->status = 304;
+        return;
+    }
+    if (cond == 412) {
+        sbk_reply_error(r, 412);
+        return;
+    }
+    const char *range = sbk_http_header(req, MHD_HTTP_HEADER_RANGE);
+    if (!range || !sbk_cond_if_range(c.if_range, r->etag, r->mtime))
+        return;
+    int64_t length = body_length(r);
+    SbkRangeSet rs;
+    switch (sbk_range_parse(range, length, &rs)) {
+    case SBK_RANGE_FULL:
+        return;
+    case SBK_RANGE_UNSATISFIABLE:
+        sbk_reply_error(r, 416);
+        r->entity = 1; /* keep ETag, Last-Modified, Accept-Ranges */
+        snprintf(content_range, cr_n, "bytes */%" PRId64, length);
+        return;
+    case SBK_RANGE_PARTIAL:
+        break;
+    }
+    if (rs.n == 1) {
+        if (narrow_body(r, &rs.r[0]) != 0) {
+            sbk_reply_error(r, 500);
+            return;
+        }
+        r->status = 206;
+        snprintf(content_range, cr_n, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, rs.r[0].first,
+                 rs.r[0].last, length);
+        return;
+    }
+    *mp = multipart_new(r, &rs, length, ctype, ctype_n);
+    if (!*mp) {
+        sbk_reply_error(r, 500);
+        return;
+    }
+    r->status = 206;
+}
+
+/* Slow-reader watchdog registration (below). */
+static void watch_add(SbkRequest *req, uint64_t body_bytes);
+
+enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
+{
+    char content_range[96] = "", ctype[96] = "", lastmod[40] = "";
+    Multipart *mp = NULL;
+    if (r->entity && r->status == 200)
+        apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype);
+    int64_t bytes = mp ? (int64_t)mp->total : body_length(r);
+    struct MHD_Response *resp = make_response(r, mp);
+    if (!resp)
+        return MHD_NO;
+    if (r->status != 304) {
+        const char *type = mp ? ctype : r->mime;
+        if (type)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache ? r->cache : "no-store");
+    if (r->entity) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+        if (r->etag[0])
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+        if (r->mtime > 0) {
+            sbk_cond_http_date(r->mtime, lastmod, sizeof lastmod);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
+        }
+    }
+    if (content_range[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+    if (r->disposition[0] && (r->status == 200 || r->status == 206))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, r->disposition);
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    req->status = r->status;
+    req->bytes = req->head || r->status == 304 || r->status == 204 ? 0 : bytes;
+    if (req->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    req->answered = 1;
+    if (ret == MHD_YES && req->bytes > 0)
+        watch_add(req, (uint64_t)req->bytes);
+    return ret;
+}
+
+/* ---- request smuggling checks --------------------------------------------- */
+
+typedef struct HeaderScan {
+    int n_cl, n_te, n_host;
+    int cl_bad;
+    int te_unknown;
+    int64_t cl;
+} HeaderScan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    HeaderScan *h = cls;
+    (void)kind;
+    if (!key)
+        return MHD_YES;
+    if (!value)
+        value = "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        h->n_cl++;
+        const char *p = value;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        int64_t v = 0;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9'; p++, digits++)
+            v = v > INT64_MAX / 10 - 9 ? INT64_MAX : v * 10 + (*p - '0');
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!digits || *p)
+            h->cl_bad = 1; /* "5, 6", "+5", "0x5", "" */
+        h->cl = v;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        h->n_te++;
+        const char *p = value;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len != 7 || strncasecmp(p, "chunked", 7) != 0)
+            h->te_unknown = 1;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        h->n_host++;
+    }
+    return MHD_YES;
+}
+
+/* 0 when the framing headers are sane, else the status to answer with. */
+static int check_framing(SbkRequest *req)
+{
+    HeaderScan h = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+    if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.n_te > 1 || (h.n_te && h.n_cl))
+        return 400;
+    if (h.te_unknown)
+        return 501;
+    if (h.n_te || h.cl > 0)
+        req->close = 1; /* a body we do not read: do not reuse the connection */
+    return 0;
+}
+
+/* ---- the access handler -------------------------------------------------- */
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, n, "-");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* The target for the log: printable ASCII only. */
+static void log_target(const char *url, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = url ? url : ""; *p && o + 5 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x21 || c > 0x7e)
+            o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
+{
+    SbkReply r;
+    reply_init(&r);
+    int framing = check_framing(req);
+    if (framing) {
+        req->close = 1;
+        sbk_reply_error(&r, framing);
+        return sbk_http_queue(req, &r);
+    }
+    int get = strcmp(req->method, "GET") == 0 || req->head;
+    int options = strcmp(req->method, "OPTIONS") == 0;
+    if (options && strcmp(url, "*") == 0) {
+        r.status = 204;
+        r.allow = ALLOW_METHODS;
+        return sbk_http_queue(req, &r);
+    }
+    SbkRouteMatch *m = malloc(sizeof *m);
+    if (!m)
+        return MHD_NO;
+    int st = sbk_route_match(url, m);
+    if (st == 400 || st == 414) {
+        sbk_reply_error(&r, st);
+    } else if (options) {
+        r.status = 204;
+        r.allow = ALLOW_METHODS;
+    } else if (!get) {
+        sbk_reply_error(&r, 405);
+        r.allow = ALLOW_METHODS;
+    } else if (st) {
+        if (m->api)
+            sbk_reply_json_error(&r, st, "no such API");
+        else
+            sbk_reply_error(&r, st);
+    } else {
+        sbk_routes_dispatch(k, req, m, &r);
+    }
+    free(m);
+    return sbk_http_queue(req, &r);
+}
+
+enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls)
+{
+    SbkKiosk *k = cls;
+    SbkRequest *req = *con_cls;
+    (void)version;
+    (void)upload_data;
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        req->conn = conn;
+        req->kiosk = k;
+        req->start_us = now_us();
+        req->watch_slot = -1;
+        snprintf(req->method, sizeof req->method, "%s", method ? method : "");
+        req->head = strcmp(req->method, "HEAD") == 0;
+        log_target(url, req->target, sizeof req->target);
+        client_address(conn, req->client, sizeof req->client);
+        return answer(k, req, url ? url : "");
+    }
+    /* A body we did not ask for: drop it (the response is already queued
+     * with Connection: close). */
+    *upload_data_size = 0;
+    return MHD_YES;
+}
+
+/* ---- access log and watchdog ---------------------------------------------- */
+
+typedef struct WatchSlot {
+    int fd;             /* -1: free */
+    int64_t deadline_us;
+} WatchSlot;
+
+struct SbkWatch {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    int stop;
+    unsigned min_rate;
+    WatchSlot *slots;
+    size_t n;
+};
+
+static void watch_add(SbkRequest *req, uint64_t body_bytes)
+{
+    SbkWatch *w = req->kiosk->watch;
+    if (!w || !w->min_rate)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return;
+    int64_t allowance = 60 + (int64_t)(body_bytes / w->min_rate);
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->slots[i].fd < 0) {
+            w->slots[i].fd = ci->connect_fd;
+            w->slots[i].deadline_us = now_us() + allowance * 1000000;
+            req->watch_slot = (int)i;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void watch_remove(SbkRequest *req)
+{
+    SbkWatch *w = req->kiosk->watch;
+    if (!w || req->watch_slot < 0)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->slots[req->watch_slot].fd = -1;
+    pthread_mutex_unlock(&w->lock);
+    req->watch_slot = -1;
+}
+
+static void *watch_main(void *arg)
+{
+    SbkWatch *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+        int64_t now = now_us();
+        for (size_t i = 0; i < w->n; i++) {
+            if (w->slots[i].fd >= 0 && w->slots[i].deadline_us < now) {
+                /* The slot is removed (under this lock) before MHD closes
+                 * the socket, so the descriptor is still this connection's.
+                 * MHD sees the error on its next send and closes it. */
+                shutdown(w->slots[i].fd, SHUT_RDWR);
+                sbk_log(SBK_LOG_WARN, "closed a connection that read too slowly");
+                w->slots[i].deadline_us = INT64_MAX;
+            }
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int sbk_watch_start(SbkKiosk *k)
+{
+    if (!k->cfg.min_rate)
+        return 0;
+    SbkWatch *w = calloc(1, sizeof *w);
+    if (!w)
+        return SBK_ENOMEM;
+    w->min_rate = k->cfg.min_rate;
+    w->n = (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) + 16;
+    w->slots = calloc(w->n, sizeof *w->slots);
+    if (!w->slots) {
+        free(w);
+        return SBK_ENOMEM;
+    }
+    for (size_t i = 0; i < w->n; i++)
+        w->slots[i].fd = -1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w->slots);
+        free(w);
+        return SBK_ENOMEM;
+    }
+    k->watch = w;
+    return 0;
+}
+
+void sbk_watch_stop(SbkKiosk *k)
+{
+    SbkWatch *w = k->watch;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w->slots);
+    free(w);
+    k->watch = NULL;
+}
+
+void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    SbkKiosk *k = cls;
+    SbkRequest *req = *con_cls;
+    (void)conn;
+    if (!req)
+        return;
+    watch_remove(req);
+    if (k->cfg.access_log && req->answered) {
+        char stamp[32], line[512];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int64_t ms = (now_us() - req->start_us) / 1000;
+        snprintf(line, sizeof line, "%s %s %s %s %d %" PRId64 " %" PRId64 "ms%s", stamp,
+                 req->client, req->method, req->target, req->status, req->bytes, ms,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+        if (k->cfg.access_log_fn)
+            k->cfg.access_log_fn(k->cfg.access_log_opaque, line);
+        else
+            sbk_log(SBK_LOG_INFO, "%s", line);
+    }
+    free(req);
+    *con_cls = NULL;
+}

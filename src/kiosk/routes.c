@@ -1,0 +1,430 @@
+/* src/kiosk/routes.c - the route table, strict target decoding, and the
+ * handlers for the API and lesson URLs (see routes.h, http.h). */
+#include "kiosk/routes.h"
+
+#include <jansson.h>
+#include <qrencode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kiosk/http.h"
+#include "kiosk/library.h"
+#include "sabak/core.h"
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sbk_route_decode_path(const char *raw, char *out, size_t n)
+{
+    if (!raw || raw[0] != '/' || n == 0)
+        return 400;
+    size_t o = 0;
+    for (const char *p = raw; *p; p++) {
+        int c = (unsigned char)*p;
+        if (c == '%') {
+            int hi = hexval((unsigned char)p[1]);
+            int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+            if (lo < 0)
+                return 400;
+            c = hi * 16 + lo;
+            p += 2;
+        }
+        if (c == 0 || c < 0x20 || c == 0x7f || c == '\\')
+            return 400;
+        if (o + 1 >= n)
+            return 414;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    if (!sbk_utf8_valid(out, o))
+        return 400;
+    /* Segments: no empty one inside ("//"), no "." or "..". */
+    for (const char *seg = out + 1;; ) {
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        if (end && len == 0)
+            return 400;
+        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return 400;
+        if (!end)
+            break;
+        seg = end + 1;
+    }
+    return 0;
+}
+
+int sbk_route_decode_query(const char *raw, char *out, size_t n)
+{
+    if (!raw || n == 0)
+        return -1;
+    size_t o = 0;
+    for (const char *p = raw; *p; p++) {
+        int c = (unsigned char)*p;
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = hexval((unsigned char)p[1]);
+            int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+            if (lo < 0)
+                return -1;
+            c = hi * 16 + lo;
+            p += 2;
+        }
+        if (c == 0 || o + 1 >= n)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return sbk_utf8_valid(out, o) ? 0 : -1;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+typedef struct Route {
+    const char *pattern;
+    int prefix;           /* 1: pattern is a prefix, the rest is the argument */
+    SbkRouteKind kind;
+    int api;
+} Route;
+
+static const Route route_table[] = {
+    {"/", 0, SBK_ROUTE_WEB, 0},
+    {"/index.html", 0, SBK_ROUTE_WEB, 0},
+    {"/static/", 1, SBK_ROUTE_WEB, 0},
+    {"/i18n/", 1, SBK_ROUTE_WEB, 0},
+    {"/api/lessons", 0, SBK_ROUTE_API_LESSONS, 1},
+    {"/api/lessons/", 1, SBK_ROUTE_API_LESSON, 1},
+    {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1},
+    {"/api/info", 0, SBK_ROUTE_API_INFO, 1},
+    {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1},
+    {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0},
+    {"/lessons/", 1, SBK_ROUTE_ENTRY, 0},
+};
+
+/* Split the argument of a matched prefix route into m->id / m->arg. */
+static int route_args(const Route *rt, const char *rest, SbkRouteMatch *m)
+{
+    snprintf(m->buf, sizeof m->buf, "%s", rest);
+    switch (rt->kind) {
+    case SBK_ROUTE_WEB:
+        if (strcmp(rt->pattern, "/i18n/") == 0)
+            snprintf(m->buf, sizeof m->buf, "i18n/%s", rest);
+        m->arg = m->buf;
+        return sbk_path_entry_ok(m->arg) ? 0 : 404;
+    case SBK_ROUTE_API_LESSON:
+        m->id = m->buf;
+        return sbk_lesson_id_ok(m->id) ? 0 : 404;
+    case SBK_ROUTE_ENTRY: {
+        char *slash = strchr(m->buf, '/');
+        if (!slash) { /* /lessons/<id>.zip */
+            size_t len = strlen(m->buf);
+            if (len <= 4 || strcmp(m->buf + len - 4, ".zip") != 0)
+                return 404;
+            m->buf[len - 4] = '\0';
+            m->kind = SBK_ROUTE_BUNDLE;
+            m->id = m->buf;
+            return sbk_lesson_id_ok(m->id) ? 0 : 404;
+        }
+        *slash = '\0';
+        m->id = m->buf;
+        m->arg = slash + 1;
+        return sbk_lesson_id_ok(m->id) && sbk_path_entry_ok(m->arg) ? 0 : 404;
+    }
+    default:
+        return 404;
+    }
+}
+
+int sbk_route_match(const char *raw, SbkRouteMatch *m)
+{
+    memset(m, 0, sizeof *m);
+    int st = sbk_route_decode_path(raw, m->path, sizeof m->path);
+    if (st)
+        return st;
+    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
+        const Route *rt = &route_table[i];
+        size_t plen = strlen(rt->pattern);
+        if (!rt->prefix) {
+            if (strcmp(m->path, rt->pattern) != 0)
+                continue;
+            m->kind = rt->kind;
+            m->api = rt->api;
+            if (rt->kind == SBK_ROUTE_WEB) {
+                snprintf(m->buf, sizeof m->buf, "index.html");
+                m->arg = m->buf;
+            }
+            return 0;
+        }
+        if (strncmp(m->path, rt->pattern, plen) != 0 || m->path[plen] == '\0')
+            continue;
+        m->kind = rt->kind;
+        m->api = rt->api;
+        st = route_args(rt, m->path + plen, m);
+        if (st)
+            m->kind = SBK_ROUTE_NONE;
+        return st;
+    }
+    m->api = strncmp(m->path, "/api/", 5) == 0;
+    return 404;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static void reply_json(SbkReply *r, int rc, char *json, size_t len, const char *what)
+{
+    if (rc == SBK_ENOENT) {
+        free(json);
+        sbk_reply_json_error(r, 404, what);
+        return;
+    }
+    if (rc || !json) {
+        free(json);
+        sbk_reply_json_error(r, 500, "the catalog could not be built");
+        return;
+    }
+    sbk_reply_owned(r, 200, "application/json", json, len);
+    r->cache = "no-store";
+}
+
+/* Move what the library resolved into the reply (fd or data). */
+static void reply_resolved(SbkReply *r, SbkResolved *res)
+{
+    r->status = 200;
+    r->entity = 1;
+    r->mime = res->mime ? res->mime : "application/octet-stream";
+    snprintf(r->etag, sizeof r->etag, "%s", res->etag);
+    r->mtime = res->mtime;
+    if (res->data) {
+        r->kind = SBK_BODY_MALLOC;
+        r->data = res->data;
+        r->len = (size_t)res->size;
+        res->data = NULL;
+    } else {
+        r->kind = SBK_BODY_FD;
+        r->fd = res->fd;
+        r->offset = res->offset;
+        r->size = res->size;
+        res->fd = -1;
+    }
+    sbk_resolved_clear(res);
+}
+
+/* ?v= equal to the first 16 hex digits of the entry's SHA-256 (the ETag
+ * is "\"<sha256>\"") marks a versioned URL that may be cached for ever. */
+static int versioned(const SbkRequest *req, const char *etag)
+{
+    char v[32];
+    if (sbk_http_query(req, "v", v, sizeof v) != 0 || strlen(v) != 16)
+        return 0;
+    return etag[0] == '"' && strlen(etag) > 17 && strncasecmp(etag + 1, v, 16) == 0;
+}
+
+static void handle_entry(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+{
+    SbkResolved res;
+    memset(&res, 0, sizeof res);
+    res.fd = -1;
+    if (sbk_library_resolve_entry(k->lib, m->id, m->arg, &res) != 0) {
+        sbk_resolved_clear(&res);
+        sbk_reply_error(r, 404);
+        return;
+    }
+    reply_resolved(r, &res);
+    r->cache = versioned(req, r->etag) ? "public, max-age=31536000, immutable" : "no-cache";
+}
+
+static void handle_bundle(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+{
+    SbkResolved res;
+    memset(&res, 0, sizeof res);
+    res.fd = -1;
+    if (sbk_library_resolve_bundle(k->lib, m->id, &res) != 0) {
+        sbk_resolved_clear(&res);
+        sbk_reply_error(r, 404);
+        return;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%s", res.filename[0] ? res.filename : m->id);
+    reply_resolved(r, &res);
+    r->mime = "application/zip";
+    r->cache = "no-cache";
+    /* The name comes from the catalog (id and version: [a-z0-9._-]). */
+    for (char *p = name; *p; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+            *p = '_';
+    snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
+    (void)req;
+}
+
+static void handle_search(SbkKiosk *k, SbkRequest *req, SbkReply *r)
+{
+    char q[512], lang[8], lim[16];
+    char *json = NULL;
+    size_t len = 0;
+    if (sbk_http_query(req, "q", q, sizeof q) != 0)
+        q[0] = '\0';
+    const char *langp = NULL;
+    if (sbk_http_query(req, "lang", lang, sizeof lang) == 0 &&
+        (!strcmp(lang, "ky") || !strcmp(lang, "ru") || !strcmp(lang, "en")))
+        langp = lang;
+    int limit = 20;
+    if (sbk_http_query(req, "limit", lim, sizeof lim) == 0) {
+        char *end = NULL;
+        long l = strtol(lim, &end, 10);
+        if (end == lim || *end || l < 1) {
+            sbk_reply_json_error(r, 400, "limit must be a positive number");
+            return;
+        }
+        limit = l > 100 ? 100 : (int)l;
+    }
+    int rc = sbk_library_search_json(k->lib, q, langp, limit, &json, &len);
+    reply_json(r, rc, json, len, "search failed");
+}
+
+static void handle_info(SbkKiosk *k, SbkReply *r)
+{
+    int lessons = 0, damaged = 0;
+    sbk_library_counts(k->lib, &lessons, &damaged);
+    json_t *urls = json_array();
+    for (size_t i = 0; i < k->n_lan_urls; i++)
+        json_array_append_new(urls, json_string(k->lan_urls[i]));
+    json_t *o = json_pack("{s:s, s:s, s:o, s:i, s:i}", "name", "sabak", "version", SBK_VERSION,
+                          "urls", urls, "lessons", lessons, "damaged", damaged);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s) {
+        sbk_reply_json_error(r, 500, "out of memory");
+        return;
+    }
+    sbk_reply_owned(r, 200, "application/json", s, strlen(s));
+    r->cache = "no-store";
+}
+
+/* The SVG of a QR code: one path of unit squares, a 4-module quiet zone. */
+static char *qr_svg(const char *text, size_t *len)
+{
+    QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr)
+        return NULL;
+    int w = qr->width, size = w + 8;
+    size_t cap = 256 + (size_t)w * (size_t)w * 24;
+    char *out = malloc(cap);
+    if (!out) {
+        QRcode_free(qr);
+        return NULL;
+    }
+    size_t o = (size_t)snprintf(out, cap,
+                                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                                "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+                                "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                                size, size, size, size);
+    for (int y = 0; y < w; y++)
+        for (int x = 0; x < w; x++)
+            if (qr->data[y * w + x] & 1)
+                o += (size_t)snprintf(out + o, cap - o, "M%d %dh1v1h-1z", x + 4, y + 4);
+    o += (size_t)snprintf(out + o, cap - o, "\"/></svg>\n");
+    QRcode_free(qr);
+    *len = o;
+    return out;
+}
+
+static void handle_qr(SbkKiosk *k, SbkRequest *req, SbkReply *r)
+{
+    char text[512];
+    const char *t = k->n_lan_urls ? k->lan_urls[0] : NULL;
+    if (sbk_http_query(req, "text", text, sizeof text) == 0) {
+        /* Only links into this kiosk: a QR code generator for anything
+         * would let any page print codes under the office's name. */
+        int ours = 0;
+        for (size_t i = 0; i < k->n_lan_urls && !ours; i++)
+            ours = strncmp(text, k->lan_urls[i], strlen(k->lan_urls[i])) == 0;
+        for (size_t i = 0; i < k->n_daemons && !ours; i++)
+            ours = strncmp(text, k->listen_urls[i], strlen(k->listen_urls[i])) == 0;
+        if (!ours) {
+            sbk_reply_json_error(r, 400, "text must be a URL of this kiosk");
+            return;
+        }
+        t = text;
+    }
+    if (!t) {
+        sbk_reply_json_error(r, 404, "no address to encode");
+        return;
+    }
+    size_t len = 0;
+    char *svg = qr_svg(t, &len);
+    if (!svg) {
+        sbk_reply_json_error(r, 500, "cannot make the QR code");
+        return;
+    }
+    sbk_reply_owned(r, 200, "image/svg+xml", svg, len);
+    r->cache = "no-cache";
+}
+
+static void handle_healthz(SbkKiosk *k, SbkReply *r)
+{
+    int lessons = 0, damaged = 0;
+    sbk_library_counts(k->lib, &lessons, &damaged);
+    char *s = NULL;
+    if (asprintf(&s, "ok\nlessons: %d\ndamaged: %d\n", lessons, damaged) < 0) {
+        sbk_reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
+    } else {
+        sbk_reply_owned(r, 200, "text/plain; charset=utf-8", s, strlen(s));
+    }
+    r->cache = "no-store";
+}
+
+void sbk_routes_dispatch(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int rc;
+    switch (m->kind) {
+    case SBK_ROUTE_WEB:
+        sbk_web_handle(&k->web, m->arg, r);
+        return;
+    case SBK_ROUTE_API_LESSONS:
+        rc = sbk_library_catalog_json(k->lib, &json, &len);
+        reply_json(r, rc, json, len, "no catalog");
+        return;
+    case SBK_ROUTE_API_LESSON:
+        rc = sbk_library_lesson_json(k->lib, m->id, &json, &len);
+        reply_json(r, rc, json, len, "no such lesson");
+        return;
+    case SBK_ROUTE_API_SEARCH:
+        handle_search(k, req, r);
+        return;
+    case SBK_ROUTE_API_INFO:
+        handle_info(k, r);
+        return;
+    case SBK_ROUTE_API_QR:
+        handle_qr(k, req, r);
+        return;
+    case SBK_ROUTE_HEALTHZ:
+        handle_healthz(k, r);
+        return;
+    case SBK_ROUTE_ENTRY:
+        handle_entry(k, req, m, r);
+        return;
+    case SBK_ROUTE_BUNDLE:
+        handle_bundle(k, req, m, r);
+        return;
+    case SBK_ROUTE_NONE:
+        break;
+    }
+    if (m->api)
+        sbk_reply_json_error(r, 404, "no such API");
+    else
+        sbk_reply_error(r, 404);
+}

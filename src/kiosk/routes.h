@@ -1,0 +1,48 @@
+/* src/kiosk/routes.h - the kiosk's route table. A request target is
+ * percent-decoded strictly and matched against the table; lesson URLs become
+ * (lesson id, entry name) pairs that only the catalog resolves. No URL text
+ * is ever joined onto a filesystem path. */
+#ifndef SABAK_KIOSK_ROUTES_H
+#define SABAK_KIOSK_ROUTES_H
+
+#include <stddef.h>
+
+#define SBK_URL_MAX 2048
+
+typedef enum {
+    SBK_ROUTE_NONE = 0,
+    SBK_ROUTE_WEB,         /* arg: the web asset, "index.html", "app.js", "i18n/ky.json" */
+    SBK_ROUTE_API_LESSONS, /* the catalog */
+    SBK_ROUTE_API_LESSON,  /* id */
+    SBK_ROUTE_API_SEARCH,
+    SBK_ROUTE_API_INFO,
+    SBK_ROUTE_API_QR,
+    SBK_ROUTE_HEALTHZ,
+    SBK_ROUTE_ENTRY,       /* id, arg: entry name as in the manifest */
+    SBK_ROUTE_BUNDLE,      /* id: the whole bundle (/lessons/<id>.zip) */
+} SbkRouteKind;
+
+typedef struct SbkRouteMatch {
+    SbkRouteKind kind;
+    int api;                  /* 1: errors are answered in JSON */
+    const char *id;           /* into buf, or NULL */
+    const char *arg;          /* into buf, or NULL */
+    char path[SBK_URL_MAX];   /* the decoded path */
+    char buf[SBK_URL_MAX + 8];
+} SbkRouteMatch;
+
+/* Percent-decode a path (no query) strictly: it must start with '/';
+ * %XX needs two hex digits; NUL (%00), control bytes, backslashes (raw or
+ * %5C), invalid UTF-8, "//" and "." or ".." segments are refused. Returns 0,
+ * 400, or 414 (longer than n - 1). */
+int sbk_route_decode_path(const char *raw, char *out, size_t n);
+
+/* Decode a query value (application/x-www-form-urlencoded: '+' is a space).
+ * Refuses NUL and invalid UTF-8. Returns 0 or -1. */
+int sbk_route_decode_query(const char *raw, char *out, size_t n);
+
+/* Decode `raw` and find its route. Returns 0 (m->kind set), 400/414 (bad
+ * target) or 404 (no route, or an id or entry name that can never exist). */
+int sbk_route_match(const char *raw, SbkRouteMatch *m);
+
+#endif

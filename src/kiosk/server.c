@@ -1,0 +1,560 @@
+/* src/kiosk/server.c - the kiosk's configuration (INI and flags share one
+ * key table), and starting/stopping one libmicrohttpd daemon per listen
+ * address over the library. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <ini.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kiosk/http.h"
+#include "sabak/core.h"
+#include "sabak/kiosk.h"
+
+/* ---- configuration -------------------------------------------------------- */
+
+void sbk_kiosk_config_init(SbkKioskConfig *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->connection_limit = 512;
+    cfg->per_ip_limit = 32;
+    cfg->timeout = 30;
+    cfg->memory_limit = 32 * 1024;
+    cfg->threads = 2;
+    cfg->backlog = 256;
+    cfg->min_rate = 1024;
+    cfg->watch = 1;
+    cfg->verify = 1;
+    cfg->access_log = 1;
+}
+
+static void clear_listen(SbkKioskConfig *cfg)
+{
+    for (int i = 0; i < cfg->n_listen; i++) {
+        free(cfg->listen[i]);
+        cfg->listen[i] = NULL;
+    }
+    cfg->n_listen = 0;
+}
+
+void sbk_kiosk_config_clear(SbkKioskConfig *cfg)
+{
+    if (!cfg)
+        return;
+    clear_listen(cfg);
+    free(cfg->library_dir);
+    free(cfg->web_dir);
+    free(cfg->cache_path);
+    cfg->library_dir = cfg->web_dir = cfg->cache_path = NULL;
+}
+
+static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
+{
+    char *end = NULL;
+    if (!v || *v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+static int set_string(char **field, const char *v, SbkError *err)
+{
+    char *s = strdup(v);
+    if (!s)
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    free(*field);
+    *field = *v ? s : NULL;
+    if (!*v)
+        free(s);
+    return 0;
+}
+
+static int set_listen(SbkKioskConfig *cfg, const char *v, SbkError *err)
+{
+    clear_listen(cfg);
+    const char *p = v;
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (!len)
+            break;
+        if (cfg->n_listen == SBK_KIOSK_MAX_LISTEN)
+            return sbk_err(err, SBK_EINVAL, "listen: at most %d addresses", SBK_KIOSK_MAX_LISTEN);
+        cfg->listen[cfg->n_listen] = strndup(p, len);
+        if (!cfg->listen[cfg->n_listen])
+            return sbk_err(err, SBK_ENOMEM, "out of memory");
+        cfg->n_listen++;
+        p += len;
+    }
+    return 0;
+}
+
+/* The one key table: flags and INI keys both land here. */
+typedef enum { K_UINT, K_SIZE, K_BOOL, K_STR, K_LISTEN } KeyType;
+typedef struct ConfigKey {
+    const char *name;
+    KeyType type;
+    size_t offset;
+    unsigned long long min, max;
+} ConfigKey;
+
+#define F(field) offsetof(SbkKioskConfig, field)
+static const ConfigKey config_keys[] = {
+    {"listen", K_LISTEN, 0, 0, 0},
+    {"library", K_STR, F(library_dir), 0, 0},
+    {"web_dir", K_STR, F(web_dir), 0, 0},
+    {"cache", K_STR, F(cache_path), 0, 0},
+    {"connection_limit", K_UINT, F(connection_limit), 1, 100000},
+    {"per_ip_limit", K_UINT, F(per_ip_limit), 0, 100000},
+    {"timeout", K_UINT, F(timeout), 1, 86400},
+    {"memory_limit", K_SIZE, F(memory_limit), 8192, 16u << 20},
+    {"threads", K_UINT, F(threads), 1, 64},
+    {"backlog", K_UINT, F(backlog), 1, 65535},
+    {"min_rate", K_UINT, F(min_rate), 0, 1u << 30},
+    {"watch", K_BOOL, F(watch), 0, 1},
+    {"verify", K_BOOL, F(verify), 0, 1},
+    {"access_log", K_BOOL, F(access_log), 0, 1},
+};
+#undef F
+
+int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value, SbkError *err)
+{
+    for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+        const ConfigKey *k = &config_keys[i];
+        if (strcmp(k->name, key) != 0)
+            continue;
+        char *base = (char *)cfg + k->offset;
+        unsigned long long n;
+        int b;
+        switch (k->type) {
+        case K_LISTEN:
+            return set_listen(cfg, value, err);
+        case K_STR:
+            return set_string((char **)(void *)base, value, err);
+        case K_BOOL:
+            if (parse_bool(value, &b) != 0)
+                return sbk_err(err, SBK_EINVAL, "%s: expected yes or no, not \"%s\"", key, value);
+            *(int *)(void *)base = b;
+            return 0;
+        case K_UINT:
+        case K_SIZE:
+            if (parse_uint(value, k->max, &n) != 0 || n < k->min)
+                return sbk_err(err, SBK_EINVAL, "%s: expected a number from %llu to %llu, not \"%s\"",
+                               key, k->min, k->max, value);
+            if (k->type == K_UINT)
+                *(unsigned *)(void *)base = (unsigned)n;
+            else
+                *(size_t *)(void *)base = (size_t)n;
+            return 0;
+        }
+    }
+    return sbk_err(err, SBK_EINVAL, "unknown setting \"%s\"", key);
+}
+
+typedef struct IniCtx {
+    SbkKioskConfig *cfg;
+    SbkError *err;
+    int failed;
+} IniCtx;
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    IniCtx *c = user;
+    if (c->failed)
+        return 0;
+    if (strcmp(section, "server") != 0) {
+        sbk_err(c->err, SBK_EINVAL, "setting \"%s\" outside the [server] section", name);
+        c->failed = 1;
+        return 0;
+    }
+    if (sbk_kiosk_config_set(c->cfg, name, value, c->err) != 0) {
+        c->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int sbk_kiosk_config_load_ini(SbkKioskConfig *cfg, const char *path, SbkError *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sbk_err_errno(err, errno, "%s", path);
+    IniCtx c = {cfg, err, 0};
+    int line = ini_parse_file(f, config_ini_line, &c);
+    fclose(f);
+    if (line == 0)
+        return 0;
+    if (c.failed) {
+        sbk_err_prefix(err, "%s:%d", path, line);
+        return SBK_EINVAL;
+    }
+    if (line < 0)
+        return sbk_err(err, SBK_ENOMEM, "%s: cannot read", path);
+    return sbk_err(err, SBK_EINVAL, "%s:%d: not an INI line (expected key = value)", path, line);
+}
+
+static int config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
+{
+    *dst = *src;
+    dst->library_dir = dst->web_dir = dst->cache_path = NULL;
+    for (int i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
+        dst->listen[i] = NULL;
+    dst->n_listen = 0;
+    if (src->library_dir && !(dst->library_dir = strdup(src->library_dir)))
+        return SBK_ENOMEM;
+    if (src->web_dir && !(dst->web_dir = strdup(src->web_dir)))
+        return SBK_ENOMEM;
+    if (src->cache_path && !(dst->cache_path = strdup(src->cache_path)))
+        return SBK_ENOMEM;
+    for (int i = 0; i < src->n_listen; i++) {
+        if (!(dst->listen[i] = strdup(src->listen[i])))
+            return SBK_ENOMEM;
+        dst->n_listen++;
+    }
+    if (dst->n_listen == 0) {
+        if (!(dst->listen[0] = strdup("0.0.0.0:8080")))
+            return SBK_ENOMEM;
+        dst->n_listen = 1;
+    }
+    return 0;
+}
+
+/* ---- addresses -------------------------------------------------------------- */
+
+typedef union SockAddr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+} SockAddr;
+
+/* "1.2.3.4:80", "[::1]:80", ":80" / "*:80" (all IPv4), "80". */
+static int parse_listen(const char *s, SockAddr *out, SbkError *err)
+{
+    char host[128] = "";
+    const char *port;
+    memset(out, 0, sizeof *out);
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
+            return sbk_err(err, SBK_EINVAL, "listen address \"%s\": expected [IPV6]:PORT", s);
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (colon && (size_t)(colon - s) < sizeof host) {
+            memcpy(host, s, (size_t)(colon - s));
+            port = colon + 1;
+        } else if (!colon) {
+            port = s;
+        } else {
+            return sbk_err(err, SBK_EINVAL, "listen address \"%s\" is too long", s);
+        }
+    }
+    unsigned long long p;
+    if (parse_uint(port, 65535, &p) != 0)
+        return sbk_err(err, SBK_EINVAL, "listen address \"%s\": bad port \"%s\"", s, port);
+    if (!host[0] || strcmp(host, "*") == 0)
+        snprintf(host, sizeof host, "0.0.0.0");
+    if (inet_pton(AF_INET, host, &out->in.sin_addr) == 1) {
+        out->in.sin_family = AF_INET;
+        out->in.sin_port = htons((uint16_t)p);
+    } else if (inet_pton(AF_INET6, host, &out->in6.sin6_addr) == 1) {
+        out->in6.sin6_family = AF_INET6;
+        out->in6.sin6_port = htons((uint16_t)p);
+    } else {
+        return sbk_err(err, SBK_EINVAL,
+                       "listen address \"%s\": \"%s\" is not an IP address (use 0.0.0.0 for all)",
+                       s, host);
+    }
+    return 0;
+}
+
+static char *url_for(const struct sockaddr *sa, unsigned port)
+{
+    char ip[INET6_ADDRSTRLEN] = "";
+    char *url = NULL;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, sizeof ip);
+        if (asprintf(&url, "http://%s:%u/", ip, port) < 0)
+            url = NULL;
+    } else {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                  sizeof ip);
+        if (asprintf(&url, "http://[%s]:%u/", ip, port) < 0)
+            url = NULL;
+    }
+    return url;
+}
+
+static int add_url(SbkKiosk *k, char *url)
+{
+    if (!url)
+        return SBK_ENOMEM;
+    for (size_t i = 0; i < k->n_lan_urls; i++)
+        if (strcmp(k->lan_urls[i], url) == 0) {
+            free(url);
+            return 0;
+        }
+    char **nu = realloc(k->lan_urls, (k->n_lan_urls + 1) * sizeof *nu);
+    if (!nu) {
+        free(url);
+        return SBK_ENOMEM;
+    }
+    k->lan_urls = nu;
+    k->lan_urls[k->n_lan_urls++] = url;
+    return 0;
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+/* One URL per LAN address a wildcard listener answers on (IPv4, and global
+ * IPv6 for "::"); a specific address is its own URL. */
+static int collect_lan_urls(SbkKiosk *k, const SockAddr *bound, const unsigned *ports)
+{
+    struct ifaddrs *ifa = NULL;
+    int have_ifa = getifaddrs(&ifa) == 0;
+    for (size_t d = 0; d < k->n_daemons; d++) {
+        const SockAddr *b = &bound[d];
+        int any4 = b->sa.sa_family == AF_INET && b->in.sin_addr.s_addr == htonl(INADDR_ANY);
+        int any6 = b->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&b->in6.sin6_addr);
+        if (!any4 && !any6) {
+            if (add_url(k, url_for(&b->sa, ports[d])))
+                goto nomem;
+            continue;
+        }
+        for (struct ifaddrs *i = have_ifa ? ifa : NULL; i; i = i->ifa_next) {
+            if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || is_loopback(i->ifa_addr))
+                continue;
+            if (i->ifa_addr->sa_family == AF_INET ||
+                (any6 && i->ifa_addr->sa_family == AF_INET6 &&
+                 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr)))
+                if (add_url(k, url_for(i->ifa_addr, ports[d])))
+                    goto nomem;
+        }
+    }
+    if (ifa)
+        freeifaddrs(ifa);
+    /* Nothing but loopback: that is what staff can type on the kiosk itself. */
+    for (size_t d = 0; d < k->n_daemons && k->n_lan_urls == 0; d++) {
+        SockAddr lo = bound[d];
+        if (lo.sa.sa_family == AF_INET)
+            lo.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else
+            lo.in6.sin6_addr = in6addr_loopback;
+        if (add_url(k, url_for(&lo.sa, ports[d])))
+            return SBK_ENOMEM;
+    }
+    return 0;
+nomem:
+    if (ifa)
+        freeifaddrs(ifa);
+    return SBK_ENOMEM;
+}
+
+/* ---- daemons ---------------------------------------------------------------- */
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    sbk_log(SBK_LOG_WARN, "http: %s", line);
+}
+
+/* MHD would percent-decode the path and the query before the handler sees
+ * them; routes.c decodes strictly itself, so this leaves them as sent. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsigned *port,
+                        SbkError *err)
+{
+    SockAddr addr;
+    int rc = parse_listen(listen, &addr, err);
+    if (rc)
+        return rc;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (addr.sa.sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    const SbkKioskConfig *c = &k->cfg;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, sbk_http_access, k,
+        MHD_OPTION_SOCK_ADDR, &addr.sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
+        MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, c->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->memory_limit,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
+        MHD_OPTION_NOTIFY_COMPLETED, sbk_http_completed, k,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_END);
+    if (!d)
+        return sbk_err(err, SBK_EIO,
+                       "cannot listen on %s (address in use, not on this machine, or a "
+                       "port below 1024 without permission)", listen);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : 0;
+    *bound = addr;
+    k->daemons[k->n_daemons] = d;
+    k->listen_urls[k->n_daemons] = url_for(&addr.sa, *port);
+    k->n_daemons++;
+    if (!k->listen_urls[k->n_daemons - 1])
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            sbk_log(SBK_LOG_WARN, "cannot raise the open-file limit: %s", strerror(errno));
+    }
+}
+
+int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
+{
+    int ret = 0;
+    SockAddr bound[SBK_KIOSK_MAX_LISTEN];
+    unsigned ports[SBK_KIOSK_MAX_LISTEN];
+    SbkKiosk *k = calloc(1, sizeof *k);
+    *out = NULL;
+    if (!k)
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    if (config_copy(&k->cfg, cfg) != 0) {
+        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (!k->cfg.library_dir) {
+        ret = sbk_err(err, SBK_EINVAL, "no library folder (--library DIR or library= in [server])");
+        goto fail;
+    }
+    raise_nofile();
+    ret = sbk_web_init(&k->web, k->cfg.web_dir, err);
+    if (ret)
+        goto fail;
+    SbkLibraryOptions lo = {
+        .dir = k->cfg.library_dir,
+        .watch = k->cfg.watch,
+        .background_verify = k->cfg.verify,
+        .cache_path = k->cfg.cache_path,
+    };
+    ret = sbk_library_open(&k->lib, &lo, err);
+    if (ret)
+        goto fail;
+    if (sbk_watch_start(k) != 0) {
+        ret = sbk_err(err, SBK_ENOMEM, "cannot start the slow-reader watchdog");
+        goto fail;
+    }
+    for (int i = 0; i < k->cfg.n_listen; i++) {
+        ret = start_daemon(k, k->cfg.listen[i], &bound[k->n_daemons], &ports[k->n_daemons], err);
+        if (ret)
+            goto fail;
+    }
+    if (collect_lan_urls(k, bound, ports) != 0) {
+        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    *out = k;
+    return 0;
+fail:
+    sbk_kiosk_stop(&k);
+    return ret;
+}
+
+size_t sbk_kiosk_listen_urls(const SbkKiosk *k, const char *const **urls)
+{
+    *urls = (const char *const *)k->listen_urls;
+    return k->n_daemons;
+}
+
+size_t sbk_kiosk_lan_urls(const SbkKiosk *k, const char *const **urls)
+{
+    *urls = (const char *const *)k->lan_urls;
+    return k->n_lan_urls;
+}
+
+int sbk_kiosk_rescan(SbkKiosk *k, SbkError *err)
+{
+    int rc = sbk_library_rescan(k->lib, err);
+    if (rc)
+        return rc;
+    return sbk_web_reload(&k->web, err);
+}
+
+void sbk_kiosk_counts(SbkKiosk *k, int *lessons, int *damaged)
+{
+    sbk_library_counts(k->lib, lessons, damaged);
+}
+
+void sbk_kiosk_quiesce(SbkKiosk *k)
+{
+    for (size_t i = 0; k && i < k->n_daemons; i++) {
+        MHD_socket fd = MHD_quiesce_daemon(k->daemons[i]);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+}
+
+void sbk_kiosk_stop(SbkKiosk **pk)
+{
+    SbkKiosk *k = pk ? *pk : NULL;
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->n_daemons; i++) {
+        MHD_stop_daemon(k->daemons[i]);
+        free(k->listen_urls[i]);
+    }
+    sbk_watch_stop(k);
+    sbk_library_close(&k->lib);
+    sbk_web_free(&k->web);
+    for (size_t i = 0; i < k->n_lan_urls; i++)
+        free(k->lan_urls[i]);
+    free(k->lan_urls);
+    sbk_kiosk_config_clear(&k->cfg);
+    free(k);
+    *pk = NULL;
+}
