@@ -90,11 +90,11 @@ static json_t *file_object(const SbkManifestFile *f)
             bad |= set_new(o, "width", json_integer(f->width)) < 0;
         if (f->height > 0)
             bad |= set_new(o, "height", json_integer(f->height)) < 0;
-        if (f->fps > 0)
+        if (round_ms(f->fps) > 0)
             bad |= set_new(o, "fps", json_real(round_ms(f->fps))) < 0;
         if (f->bitrate > 0)
             bad |= set_new(o, "bitrate", json_integer(f->bitrate)) < 0;
-        if (f->duration > 0)
+        if (round_ms(f->duration) > 0)
             bad |= set_new(o, "duration", json_real(round_ms(f->duration))) < 0;
     }
     if (bad) {
