@@ -1,0 +1,167 @@
+/* sabak info: what a bundle holds, for people (or its manifest, for tools). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sabak/bundle.h"
+
+static const char info_usage[] =
+    "Usage: sabak info [--json] BUNDLE\n"
+    "\n"
+    "Show what a lesson bundle holds: its id and version, titles and descriptions\n"
+    "in each language (ky, ru, en), topic and order, duration, content type,\n"
+    "chapters, and every file with its size, codecs, resolution, frame rate and\n"
+    "bitrate.\n"
+    "\n"
+    "The bundle's structure and manifest are checked as the kiosk checks them\n"
+    "(entry names, manifest.json first, every listed file present with its size);\n"
+    "the file data is not hashed: use 'sabak verify' for that.\n"
+    "\n"
+    "Options:\n"
+    "  -j, --json   print manifest.json exactly as stored in the bundle (UTF-8 JSON,\n"
+    "               format described in docs/BUNDLE-FORMAT.md)\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exit status: 0 shown, 1 the bundle cannot be read or is damaged (the message\n"
+    "says why), 2 wrong usage.\n"
+    "\n"
+    "Example:\n"
+    "  sabak info library/municipal-website-01-v1.zip\n";
+
+static void human_size(int64_t n, char *buf, size_t len)
+{
+    if (n < 1024)
+        snprintf(buf, len, "%" PRId64 " B", n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, len, "%.1f KiB", (double)n / 1024.0);
+    else if (n < INT64_C(1024) * 1024 * 1024)
+        snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+    else
+        snprintf(buf, len, "%.2f GiB", (double)n / (1024.0 * 1024.0 * 1024.0));
+}
+
+static const char *const langs[SBK_LANG_COUNT] = {"ky", "ru", "en"};
+
+static void print_file(const SbkManifestFile *f)
+{
+    char size[32];
+    human_size(f->size, size, sizeof size);
+    printf("  %-24s %-10s %10s", f->path, f->kind, size);
+    if (f->tier)
+        printf("  %s", f->tier);
+    if (f->lang)
+        printf("  %s", f->lang);
+    if (f->width > 0 && f->height > 0)
+        printf("  %dx%d", f->width, f->height);
+    if (f->fps > 0)
+        printf("  %.3g fps", f->fps);
+    if (f->bitrate > 0)
+        printf("  %" PRId64 " kb/s", (f->bitrate + 500) / 1000);
+    if (f->codecs)
+        printf("  %s", f->codecs);
+    putchar('\n');
+}
+
+static void print_human(const SbkBundle *b)
+{
+    const SbkManifest *m = b->manifest;
+    char t[32], size[32];
+    printf("%s  version %d\n", m->id, m->version);
+    for (int i = 0; i < SBK_LANG_COUNT; i++)
+        if (m->title[i])
+            printf("  title (%s): %s\n", langs[i], m->title[i]);
+    for (int i = 0; i < SBK_LANG_COUNT; i++)
+        if (m->description[i])
+            printf("  description (%s): %s\n", langs[i], m->description[i]);
+    if (m->topic)
+        printf("Topic:     %s (order %d)\n", m->topic, m->order);
+    else
+        printf("Order:     %d\n", m->order);
+    sbk_fmt_hms((int64_t)(m->duration * 1000.0 + 0.5), t, sizeof t);
+    printf("Duration:  %s\n", t);
+    if (m->content)
+        printf("Content:   %s\n", m->content);
+    if (m->n_chapters) {
+        printf("Chapters:\n");
+        for (int i = 0; i < m->n_chapters; i++) {
+            sbk_fmt_hms(m->chapters[i].start_ms, t, sizeof t);
+            printf("  %s ", t);
+            const char *sep = " ";
+            for (int l = 0; l < SBK_LANG_COUNT; l++) {
+                if (m->chapters[i].title[l]) {
+                    printf("%s%s", sep, m->chapters[i].title[l]);
+                    sep = " / ";
+                }
+            }
+            putchar('\n');
+        }
+    }
+    printf("Files:\n");
+    for (int i = 0; i < m->n_files; i++)
+        print_file(&m->files[i]);
+    human_size(b->file_size, size, sizeof size);
+    printf("Bundle:    %s, %s, format %d%s%s\n", b->path, size, m->format_version,
+           m->generator ? ", made by " : "", m->generator ? m->generator : "");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(info_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs("Try 'sabak info --help'.\n", stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_error(argc == optind ? "info: which bundle? (sabak info BUNDLE)"
+                                 : "info: one bundle at a time (sabak info BUNDLE)");
+        return CLI_USAGE;
+    }
+    cli_init_logging(0, 0);
+    const char *path = argv[optind];
+    SbkBundle *b = NULL;
+    SbkError err = {0};
+    if (sbk_bundle_open(path, &b, &err) < 0) {
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    }
+    int ret = CLI_OK;
+    if (json) {
+        char *text = NULL;
+        size_t len = 0;
+        if (sbk_bundle_read_entry(b, SBK_MANIFEST_NAME, SBK_MANIFEST_MAX_BYTES, &text, &len, &err) < 0) {
+            cli_error("%s", err.msg);
+            ret = CLI_FAIL;
+        } else {
+            fwrite(text, 1, len, stdout);
+            if (len && text[len - 1] != '\n')
+                putchar('\n');
+            free(text);
+        }
+    } else {
+        print_human(b);
+    }
+    sbk_bundle_close(&b);
+    if (fflush(stdout) != 0) {
+        cli_error("info: cannot write the output");
+        ret = CLI_FAIL;
+    }
+    return ret;
+}
