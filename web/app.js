@@ -62,7 +62,8 @@
     } catch (e) { /* private mode or full: resume is a nicety */ }
   }
 
-  /* t('a.b', {n: 1}) -> the string with {n} replaced; the key itself if missing. */
+  /* The string at a dotted key, with {name} placeholders filled from vars;
+   * the key itself when missing. */
   function t(key, vars) {
     var parts = key.split('.');
     var v = state.dict;
@@ -157,7 +158,8 @@
     });
   }
 
-  /* Fill every [data-i18n] element and every [data-i18n-attr="attr:key;..."]. */
+  /* Fill every data-i18n element, and the attributes named in data-i18n-attr
+   * (a list of attribute:key pairs separated by semicolons). */
   function applyI18n(root) {
     var nodes = root.querySelectorAll('[data-i18n]');
     var i;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Browser tests of the kiosk web app: Playwright (pinned in package-lock.json)
+# driving Debian's chromium against the real `sabak serve`.
+# Env: SABAK (build/sabak), SABAK_SRC (repo root), SABAK_BUILD (screenshots go
+# to $SABAK_BUILD/screenshots), SABAK_TEST_TMP (scratch space).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "browser tests: node and npm are needed (apt-get install nodejs npm)" >&2
+    exit 1
+fi
+if [ ! -x /usr/bin/chromium ]; then
+    echo "browser tests: /usr/bin/chromium is needed (apt-get install chromium)" >&2
+    exit 1
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+    npm ci --no-audit --no-fund
+fi
+
+exec node "$here/web.test.mjs"

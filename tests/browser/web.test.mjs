@@ -1,0 +1,522 @@
+// Browser tests of the kiosk web app and the bundles' offline player.
+//
+// Packs two short lessons at test time (lavfi source, Kyrgyz and Russian
+// subtitles), starts the real `sabak serve` on 127.0.0.1 port 0, and drives
+// Debian's chromium through playwright-core. Every check asserts exact values;
+// any console error, page error or request outside the kiosk fails the run.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
+const acorn = require('acorn');
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC = process.env.SABAK_SRC || path.resolve(HERE, '..', '..');
+const SABAK = process.env.SABAK || path.join(SRC, 'build', 'sabak');
+const BUILD = process.env.SABAK_BUILD || path.dirname(SABAK);
+const TMP_ROOT = process.env.SABAK_TEST_TMP || os.tmpdir();
+const SHOTS = path.join(BUILD, 'screenshots');
+const WEB = path.join(SRC, 'web');
+
+// ---- the fixture -----------------------------------------------------------
+const L1 = {
+  id: 'municipal-website-01', topic: 'municipal-website', order: 1,
+  title: { ky: 'Айыл өкмөтүнүн сайтына жаңылык кошуу', ru: 'Как добавить новость на сайт айыл окмоту',
+           en: 'Adding news to the municipal website' },
+};
+const L2 = {
+  id: 'citizen-budget-01', topic: 'citizen-budget', order: 1,
+  title: { ky: 'Жарандык бюджет: киришүү', ru: 'Гражданский бюджет: введение', en: 'Citizen budget: introduction' },
+};
+// Cue 2 of each language is checked in the player; the Russian cue 3 holds
+// "черновик", a word found nowhere else (titles, descriptions, Kyrgyz text).
+const KY_CUES = [
+  [1.0, 4.0, 'Саламатсыздарбы! Бүгүн сайт менен иштейбиз.'],
+  [5.0, 9.0, 'Айыл өкмөтүнүн бюджети ачык болушу керек.'],
+  [12.5, 15.0, 'Жаңылыкты сактап, кийин жарыялаңыз.'],
+];
+const RU_CUES = [
+  [1.0, 4.0, 'Здравствуйте! Сегодня мы работаем с сайтом.'],
+  [5.0, 9.0, 'Бюджет айыл окмоту должен быть открытым.'],
+  [12.5, 15.0, 'Сохраните черновик и опубликуйте позже.'],
+];
+const RU_ONLY_WORD = 'черновик';
+
+function srt(cues) {
+  const ts = (s) => {
+    const ms = Math.round(s * 1000);
+    const p = (n, w) => String(n).padStart(w, '0');
+    return `${p(Math.floor(ms / 3600000), 2)}:${p(Math.floor(ms / 60000) % 60, 2)}:${p(Math.floor(ms / 1000) % 60, 2)},${p(ms % 1000, 3)}`;
+  };
+  return cues.map((c, i) => `${i + 1}\n${ts(c[0])} --> ${ts(c[1])}\n${c[2]}\n`).join('\n');
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return r;
+}
+
+function makeLessons(work) {
+  const rec = path.join(work, 'recording.mp4');
+  run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=15:d=20', '-f', 'lavfi', '-i', 'sine=f=440:d=20:sample_rate=44100',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', rec]);
+  const lib = path.join(work, 'library');
+  fs.mkdirSync(lib);
+  for (const L of [L1, L2]) {
+    const d = path.join(work, 'lessons', L.id);
+    fs.mkdirSync(path.join(d, 'subtitles'), { recursive: true });
+    fs.copyFileSync(rec, path.join(d, 'recording.mp4'));
+    fs.writeFileSync(path.join(d, 'lesson.ini'),
+      `[lesson]\nid = ${L.id}\nversion = 1\nvideo = recording.mp4\ntopic = ${L.topic}\norder = ${L.order}\n\n` +
+      `[title]\nky = ${L.title.ky}\nru = ${L.title.ru}\nen = ${L.title.en}\n\n` +
+      `[description]\nky = Кыска сынамык сабак.\nru = Короткий пробный урок.\n\n` +
+      `[chapters.ky]\n00:00:00 = Киришүү\n00:00:10 = Жарыялоо\n\n[chapters.ru]\n00:00:00 = Введение\n00:00:10 = Публикация\n`);
+    fs.writeFileSync(path.join(d, 'subtitles', 'ky.srt'), srt(KY_CUES));
+    fs.writeFileSync(path.join(d, 'subtitles', 'ru.srt'), srt(L === L1 ? RU_CUES : RU_CUES.slice(0, 2)));
+    run(SABAK, ['pack', d, '-o', lib + '/'], { timeout: 600000 });
+  }
+  // A damaged bundle next to the good ones: listed as damaged, never shown.
+  fs.writeFileSync(path.join(lib, 'broken-v1.zip'), 'this is not a zip archive\n');
+  return lib;
+}
+
+function startServer(lib) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(SABAK, ['serve', '--library', lib, '--listen', '127.0.0.1:0', '--web-dir', WEB],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let buf = '';
+    let done = false;
+    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error('server did not start: ' + buf.slice(-2000))); } }, 20000);
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk) => {
+      buf += chunk;
+      if (buf.length > 1 << 20) buf = buf.slice(-65536);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(buf);
+      if (m && !done) { done = true; clearTimeout(timer); resolve({ proc, origin: m[1], log: () => buf }); }
+    });
+    proc.on('exit', (code) => {
+      if (!done) { done = true; clearTimeout(timer); reject(new Error(`server exited ${code}: ${buf.slice(-2000)}`)); }
+    });
+  });
+}
+
+// ---- a tiny runner ---------------------------------------------------------
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${String(e && e.stack || e).split('\n').slice(0, 4).join('\n     ')}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+function eq(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const b = JSON.stringify(expected);
+  if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
+}
+function near(actual, expected, tol, what) {
+  if (!(Math.abs(actual - expected) <= tol)) throw new Error(`${what}: expected ${expected} ± ${tol}, got ${actual}`);
+}
+
+// ---- static checks of web/ -------------------------------------------------
+function flatKeys(obj, prefix = '') {
+  const out = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (v && typeof v === 'object') out.push(...flatKeys(v, prefix + k + '.'));
+    else out.push(prefix + k);
+  }
+  return out;
+}
+
+async function staticChecks() {
+  const i18n = {};
+  for (const l of ['ky', 'ru', 'en']) i18n[l] = JSON.parse(fs.readFileSync(path.join(WEB, 'i18n', l + '.json'), 'utf8'));
+  const keys = flatKeys(i18n.ky).sort();
+
+  await check('i18n: ky, ru and en have the same keys, none empty', () => {
+    eq(flatKeys(i18n.ru).sort(), keys, 'ru keys');
+    eq(flatKeys(i18n.en).sort(), keys, 'en keys');
+    for (const l of ['ky', 'ru', 'en']) {
+      for (const k of keys) {
+        const v = k.split('.').reduce((o, p) => o[p], i18n[l]);
+        assert(typeof v === 'string' && v.trim() !== '', `${l}.json: ${k} is empty`);
+      }
+    }
+  });
+
+  await check('i18n: every key the HTML and JS use exists', () => {
+    const used = new Set();
+    const sources = ['index.html', 'app.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
+    for (const s of sources) {
+      for (const m of s.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]);
+      for (const m of s.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const p of m[1].split(';')) used.add(p.split(':')[1]);
+      for (const m of s.matchAll(/\bt\('([a-zA-Z0-9_.-]+)'/g)) used.add(m[1]);
+    }
+    const missing = [...used].filter((k) => !k.endsWith('.') && !keys.includes(k));
+    eq(missing, [], 'keys used but not defined');
+    assert(used.size > 40, `only ${used.size} keys found: the scan is broken`);
+  });
+
+  await check('syntax: app.js and the offline player parse as ES2019 (Chrome 80, Safari 14)', () => {
+    const parse = (code, name) => {
+      try { acorn.parse(code, { ecmaVersion: 2019, sourceType: 'script' }); } catch (e) { throw new Error(`${name}: ${e.message}`); }
+    };
+    parse(fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), 'app.js');
+    const html = fs.readFileSync(path.join(WEB, 'offline', 'player.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    eq(scripts.length, 1, 'inline scripts in the offline player');
+    parse(scripts[0], 'offline/player.html');
+    eq((html.match(/\{\{SABAK_DATA\}\}/g) || []).length, 1, 'placeholders in the offline player');
+    for (const s of [fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), scripts[0]]) {
+      assert(!/\.replaceAll\(/.test(s), 'replaceAll is not in Chrome 80');
+    }
+  });
+
+  await check('offline: the template requests nothing outside its folder', () => {
+    const html = fs.readFileSync(path.join(WEB, 'offline', 'player.html'), 'utf8');
+    assert(!/(src|href)="(https?:)?\/\//i.test(html), 'absolute URL in the offline player');
+    assert(!/<script[^>]+src=/i.test(html) && !/<link[^>]+stylesheet/i.test(html), 'external script or stylesheet');
+  });
+}
+
+// ---- browser checks --------------------------------------------------------
+async function browserChecks(origin, lib) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(TMP_ROOT, 'chromium-profile-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    locale: 'ky-KG',
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required'],
+  });
+  const problems = [];   // console errors, page errors
+  const requests = [];   // every URL the browser asked for
+  const responses = [];  // {url, status, range, t}
+  ctx.on('request', (r) => requests.push(r.url()));
+  ctx.on('response', (r) => responses.push({ url: r.url(), status: r.status(), headers: r.headers(), at: Date.now() }));
+  const watch = (p) => {
+    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console error on ${p.url()}: ${m.text()}`); });
+    p.on('pageerror', (e) => problems.push(`page error on ${p.url()}: ${e.message}`));
+  };
+  ctx.on('page', watch);
+  const page = ctx.pages()[0] || await ctx.newPage();
+  watch(page);
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+
+  const video = (fn, arg) => page.evaluate(fn, arg);
+  const waitVideo = (pred, arg, timeout = 15000) => page.waitForFunction(pred, arg, { timeout, polling: 100 });
+  const cardTitles = () => page.$$eval('.card .card-title', (els) => els.map((e) => e.textContent));
+
+  try {
+    await check('catalog: Kyrgyz titles grouped by topic, damaged bundle not shown', async () => {
+      await page.goto(origin + '/');
+      await page.waitForSelector('.card', { timeout: 15000 });
+      eq(await page.evaluate(() => document.documentElement.lang), 'ky', 'html lang');
+      // The server sorts by topic: citizen-budget before municipal-website.
+      eq(await cardTitles(), [L2.title.ky, L1.title.ky], 'card titles');
+      eq(await page.$$eval('.topic-title', (els) => els.map((e) => e.textContent)),
+        ['Жарандык бюджет', 'Муниципалдык веб-сайт'], 'topic headings');
+      const meta = await page.$eval(`.card[data-id="${L1.id}"]`, (e) => e.textContent);
+      assert(meta.includes('0:20') || meta.includes('0:19'), `duration missing in "${meta}"`);
+      assert(meta.includes('Субтитрлер: Кыргызча, Орусча'), `subtitle languages missing in "${meta}"`);
+      assert(/Кадимки \d/.test(meta) && /Төмөн \d/.test(meta) && /Үн гана \d/.test(meta), `tier sizes missing in "${meta}"`);
+      const api = await page.evaluate(() => fetch('/api/lessons').then((r) => r.json()));
+      eq(api.damaged.length, 1, 'damaged bundles in /api/lessons');
+      eq(api.lessons.length, 2, 'lessons in /api/lessons');
+    });
+
+    await check('catalog: every form control has a label; QR code and LAN address shown', async () => {
+      const unlabeled = await page.$$eval('input, select', (els) => els.filter((e) => !e.labels || !e.labels.length).map((e) => e.id));
+      eq(unlabeled, [], 'controls without a label');
+      await page.waitForSelector('#qr-box:not([hidden])', { timeout: 5000 });
+      const qr = await page.$eval('#qr-img', (img) => ({ src: img.getAttribute('src'), alt: img.alt, ok: img.complete && img.naturalWidth > 0 }));
+      eq(qr.src, '/api/qr.svg', 'QR image');
+      assert(qr.alt.length > 5, 'QR image has no alt text');
+      const info = await page.evaluate(() => fetch('/api/info').then((r) => r.json()));
+      eq(await page.$eval('#qr-url', (a) => a.textContent), info.urls[0], 'LAN address beside the QR code');
+    });
+
+    await check('screenshots: catalog at 1280×800 and 360×640', async () => {
+      await page.screenshot({ path: path.join(SHOTS, 'catalog-1280x800.png') });
+      await page.setViewportSize({ width: 360, height: 640 });
+      await page.waitForTimeout(200);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      eq(overflow, 0, 'horizontal overflow at 360 px');
+      await page.screenshot({ path: path.join(SHOTS, 'catalog-360x640.png') });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    await check('language: switching to Russian shows Russian titles, and is remembered', async () => {
+      await page.selectOption('#lang-select', 'ru');
+      await page.waitForFunction((t) => document.querySelector('.card .card-title') &&
+        document.querySelector('.card .card-title').textContent === t, L2.title.ru, { timeout: 5000 });
+      eq(await cardTitles(), [L2.title.ru, L1.title.ru], 'card titles');
+      eq(await page.evaluate(() => document.documentElement.lang), 'ru', 'html lang');
+      eq(await page.$eval('label[for="search-input"]', (e) => e.textContent), 'Поиск по урокам', 'search label');
+      await page.reload();
+      await page.waitForSelector('.card');
+      eq(await cardTitles(), [L2.title.ru, L1.title.ru], 'card titles after reload');
+      await page.selectOption('#lang-select', 'ky');
+      await page.waitForFunction((t) => document.querySelector('.card .card-title').textContent === t, L2.title.ky, { timeout: 5000 });
+    });
+
+    const lessonUrl = `${origin}/#/lesson/${L1.id}`;
+    const mediaOf = (tier) => (r) => r.url.startsWith(`${origin}/lessons/${L1.id}/media/${tier}.`);
+
+    await check('player: a seek to the middle resumes there, answered with 206', async () => {
+      await page.goto('about:blank');
+      await page.goto(lessonUrl);
+      await waitVideo(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 && v.currentSrc; });
+      const src = await video(() => document.getElementById('video').currentSrc);
+      assert(src.includes('/media/standard.'), `auto quality on loopback should pick standard, got ${src}`);
+      const dur = await video(() => document.getElementById('video').duration);
+      near(dur, 20, 0.6, 'duration');
+      const since = Date.now();
+      await video((t) => { const v = document.getElementById('video'); v.currentTime = t; return v.play(); }, dur / 2);
+      await waitVideo((t) => document.getElementById('video').currentTime > t + 1, dur / 2);
+      const after = await video(() => document.getElementById('video').currentTime);
+      assert(after < dur / 2 + 6, `playback did not resume at the middle: ${after}`);
+      const media = responses.filter(mediaOf('standard'));
+      assert(media.length > 0, 'no response for the standard rendition');
+      const bad = media.filter((r) => r.status !== 206);
+      eq(bad.map((r) => r.status), [], 'media responses that are not 206');
+      const mid = media.filter((r) => r.at >= since && /^bytes [1-9]\d*-/.test(r.headers['content-range'] || ''));
+      assert(mid.length > 0, `no 206 from the middle of the file after the seek: ${JSON.stringify(media.map((r) => [r.status, r.headers['content-range']]))}`);
+    });
+
+    await check('player: the video plays (currentTime advances by more than 1 s)', async () => {
+      const t0 = await video(() => { const v = document.getElementById('video'); v.currentTime = 1; return v.play().then(() => v.currentTime); });
+      await waitVideo((t) => document.getElementById('video').currentTime > t + 1, t0);
+    });
+
+    await check('captions: the Kyrgyz track (UI language) loads the expected cues', async () => {
+      await waitVideo(() => {
+        const tr = Array.from(document.getElementById('video').textTracks).filter((t) => t.language === 'ky')[0];
+        return tr && tr.mode === 'showing' && tr.cues && tr.cues.length === 3;
+      });
+      const cues = await video(() => {
+        const tr = Array.from(document.getElementById('video').textTracks).filter((t) => t.language === 'ky')[0];
+        return Array.from(tr.cues).map((c) => [c.startTime, c.endTime, c.text]);
+      });
+      eq(cues, KY_CUES, 'Kyrgyz cues');
+    });
+
+    await check('captions: Russian, and Kyrgyz + Russian together', async () => {
+      await page.selectOption('#captions-select', 'ru');
+      await waitVideo(() => {
+        const tr = Array.from(document.getElementById('video').textTracks).filter((t) => t.language === 'ru')[0];
+        return tr && tr.mode === 'showing' && tr.cues && tr.cues.length === 3;
+      });
+      const cues = await video(() => {
+        const tr = Array.from(document.getElementById('video').textTracks).filter((t) => t.language === 'ru')[0];
+        return Array.from(tr.cues).map((c) => [c.startTime, c.endTime, c.text]);
+      });
+      eq(cues, RU_CUES, 'Russian cues');
+      await page.selectOption('#captions-select', 'ky+ru');
+      await video(() => { const v = document.getElementById('video'); v.pause(); v.currentTime = 6; });
+      await page.waitForFunction((t) => document.getElementById('cue-top').textContent === t && !document.getElementById('cue-top').hidden,
+        RU_CUES[1][2], { timeout: 5000 });
+      eq(await video(() => Array.from(document.getElementById('video').textTracks).map((t) => t.language + ':' + t.mode)),
+        ['ky:showing', 'ru:hidden'], 'track modes for ky+ru');
+      await page.selectOption('#captions-select', 'ky');
+    });
+
+    await check('quality: switching to low keeps the position within 1 s and keeps playing', async () => {
+      await video(() => { const v = document.getElementById('video'); v.currentTime = 7; return v.play(); });
+      await waitVideo(() => document.getElementById('video').currentTime > 7.5);
+      const before = await video(() => document.getElementById('video').currentTime);
+      await page.selectOption('#quality-select', 'low');
+      await waitVideo(() => { const v = document.getElementById('video'); return v.currentSrc.indexOf('/media/low.') >= 0 && v.readyState >= 2 && !v.seeking; });
+      const st = await video(() => { const v = document.getElementById('video'); return { t: v.currentTime, paused: v.paused, tier: v.getAttribute('data-tier') }; });
+      near(st.t, before, 1, 'position after the switch');
+      eq(st.paused, false, 'paused after the switch');
+      eq(st.tier, 'low', 'tier shown');
+      await page.selectOption('#quality-select', 'audio');
+      await waitVideo(() => { const v = document.getElementById('video'); return v.currentSrc.indexOf('/media/audio.') >= 0 && v.readyState >= 2 && !v.seeking; });
+      const st2 = await video(() => { const v = document.getElementById('video'); return { t: v.currentTime, paused: v.paused }; });
+      near(st2.t, st.t, 1.5, 'position after switching to audio');
+      eq(st2.paused, false, 'paused after switching to audio');
+      await page.selectOption('#quality-select', 'auto');
+      await waitVideo(() => document.getElementById('video').currentSrc.indexOf('/media/standard.') >= 0 && document.getElementById('video').readyState >= 2);
+    });
+
+    await check('speed and chapters: 1.5× sticks across a quality switch; a chapter seeks', async () => {
+      await page.selectOption('#speed-select', '1.5');
+      eq(await video(() => document.getElementById('video').playbackRate), 1.5, 'playbackRate');
+      const chapters = await page.$$eval('.chapter', (els) => els.map((e) => e.textContent));
+      eq(chapters, ['0:00Киришүү', '0:10Жарыялоо'], 'chapters');
+      await page.click('.chapter >> nth=1');
+      await waitVideo(() => { const v = document.getElementById('video'); return v.currentTime >= 10 && v.currentTime < 12 && !v.paused; });
+      await page.selectOption('#speed-select', '1');
+    });
+
+    await check('keyboard: k pauses, l skips 10 s, ? opens the help', async () => {
+      await video(() => { const v = document.getElementById('video'); v.currentTime = 2; return v.play(); });
+      await page.focus('#video');
+      await page.keyboard.press('k');
+      await waitVideo(() => document.getElementById('video').paused);
+      const t = await video(() => document.getElementById('video').currentTime);
+      await page.keyboard.press('l');
+      near(await video(() => document.getElementById('video').currentTime), t + 10, 0.3, 'after l');
+      await page.keyboard.press('?');
+      eq(await page.$eval('#help', (e) => e.hidden), false, 'help hidden after ?');
+      await page.keyboard.press('Escape');
+      eq(await page.$eval('#help', (e) => e.hidden), true, 'help shown after Escape');
+    });
+
+    await check('resume: a reload, and a fresh visit, resume at the saved position', async () => {
+      await video(() => { const v = document.getElementById('video'); v.currentTime = 8.4; });
+      await waitVideo(() => !document.getElementById('video').seeking);
+      await video(() => { const v = document.getElementById('video'); return v.play().then(() => v.pause()); });
+      const saved = await video(() => document.getElementById('video').currentTime);
+      await page.reload();
+      await waitVideo(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 && !v.seeking && v.currentTime > 0; });
+      near(await video(() => document.getElementById('video').currentTime), saved, 0.3, 'position after reload');
+      await page.goto('about:blank');
+      await page.goto(lessonUrl);
+      await waitVideo(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 && !v.seeking && v.currentTime > 0; });
+      near(await video(() => document.getElementById('video').currentTime), saved, 0.3, 'position on a fresh visit');
+    });
+
+    await check('screenshots: player at 1280×800 and 360×640', async () => {
+      await page.screenshot({ path: path.join(SHOTS, 'player-1280x800.png') });
+      await page.setViewportSize({ width: 360, height: 640 });
+      await page.waitForTimeout(200);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      eq(overflow, 0, 'horizontal overflow at 360 px');
+      await page.screenshot({ path: path.join(SHOTS, 'player-360x640.png') });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    await check('search: a word only in the Russian subtitles finds the lesson and opens it at that cue', async () => {
+      await page.goto(origin + '/#/');
+      await page.waitForSelector('.card');
+      await page.fill('#search-input', RU_ONLY_WORD.toUpperCase());
+      await page.waitForSelector('#search-results:not([hidden]) .result', { timeout: 5000 });
+      const results = await page.$$eval('.result', (els) => els.map((e) => ({
+        title: e.querySelector('.result-title').textContent,
+        hits: Array.from(e.querySelectorAll('.hit-link')).map((a) => [a.querySelector('.hit-time').textContent, a.querySelector('.hit-text').textContent, a.getAttribute('href')]),
+      })));
+      eq(results.length, 1, 'results');
+      eq(results[0].title, L1.title.ky, 'result title');
+      eq(results[0].hits.length, 1, 'subtitle hits');
+      eq(results[0].hits[0].slice(0, 2), ['0:12', RU_CUES[2][2]], 'hit time and line');
+      await page.setViewportSize({ width: 360, height: 640 });
+      await page.screenshot({ path: path.join(SHOTS, 'search-360x640.png') });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.click('.hit-link');
+      await page.waitForFunction((id) => location.hash.indexOf('#/lesson/' + id) === 0, L1.id);
+      await waitVideo(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 && !v.seeking && v.currentTime > 0; });
+      near(await video(() => document.getElementById('video').currentTime), RU_CUES[2][0], 0.3, 'position opened from the hit');
+    });
+
+    await check('search: Kyrgyz letters ignore case (ӨКМӨТҮНҮН finds the Kyrgyz cue)', async () => {
+      await page.goto(origin + '/#/');
+      await page.fill('#search-input', 'ӨКМӨТҮНҮН');
+      const texts = () => page.$$eval('#search-results:not([hidden]) .hit-text', (els) => els.map((e) => e.textContent));
+      try {
+        await page.waitForFunction((t) => Array.from(document.querySelectorAll('#search-results:not([hidden]) .hit-text'))
+          .some((e) => e.textContent === t), KY_CUES[1][2], { timeout: 5000 });
+      } catch (e) {
+        throw new Error(`Kyrgyz cue not found: ${JSON.stringify(await texts())}`);
+      }
+    });
+
+    await check('offline: every request went to the kiosk origin', () => {
+      const outside = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && u !== 'about:blank');
+      eq(outside, [], 'requests outside the kiosk');
+      assert(requests.length > 10, `only ${requests.length} requests seen`);
+    });
+
+    await check('offline player: the unzipped bundle plays from file:// with its subtitles', async () => {
+      const bundle = fs.readdirSync(lib).filter((f) => f.startsWith(L1.id) && f.endsWith('.zip'))[0];
+      assert(bundle, `no bundle for ${L1.id} in ${lib}`);
+      const dir = fs.mkdtempSync(path.join(TMP_ROOT, 'unzipped-'));
+      run('python3', ['-m', 'zipfile', '-e', path.join(lib, bundle), dir]);
+      const before = requests.length;
+      const p = await ctx.newPage();
+      await p.goto('file://' + path.join(dir, 'index.html'));
+      await p.waitForFunction(() => document.getElementById('title').textContent !== '', null, { timeout: 5000 });
+      eq(await p.$eval('#title', (e) => e.textContent), L1.title.ky, 'offline title');
+      await p.waitForFunction(() => document.getElementById('video').readyState >= 1, null, { timeout: 15000 });
+      await p.evaluate(() => document.getElementById('video').play());
+      await p.waitForFunction(() => document.getElementById('video').currentTime > 1.2, null, { timeout: 15000, polling: 100 });
+      const tracks = await p.evaluate(() => Array.from(document.getElementById('video').textTracks).map((t) => {
+        const prev = t.mode;
+        if (t.mode === 'disabled') t.mode = 'hidden';
+        const cues = Array.from(t.cues).map((c) => [c.startTime, c.endTime, c.text]);
+        t.mode = prev;
+        return { lang: t.language, mode: prev, cues };
+      }));
+      eq(tracks.map((t) => t.lang).sort(), ['ky', 'ru'], 'offline track languages');
+      const ky = tracks.filter((t) => t.lang === 'ky')[0];
+      eq(ky.mode, 'showing', 'offline Kyrgyz track mode');
+      eq(ky.cues, KY_CUES, 'offline Kyrgyz cues');
+      eq(tracks.filter((t) => t.lang === 'ru')[0].cues, RU_CUES, 'offline Russian cues');
+      const src = await p.evaluate(() => document.getElementById('video').currentSrc);
+      eq(src, 'file://' + path.join(dir, 'media', 'standard.mp4'), 'offline source');
+      await p.setViewportSize({ width: 360, height: 640 });
+      await p.screenshot({ path: path.join(SHOTS, 'offline-360x640.png'), fullPage: true });
+      const outside = requests.slice(before).filter((u) => !u.startsWith('file://' + dir + '/') && !u.startsWith('data:'));
+      eq(outside, [], 'offline player requests outside its folder');
+      await p.close();
+    });
+
+    await check('no console errors or page errors', () => {
+      eq(problems, [], 'console/page errors');
+    });
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  await staticChecks();
+  fs.mkdirSync(TMP_ROOT, { recursive: true });
+  const work = fs.mkdtempSync(path.join(TMP_ROOT, 'browser-'));
+  let server = null;
+  try {
+    let lib = null;
+    await check('fixture: pack two lessons with the real sabak pack', () => { lib = makeLessons(work); });
+    if (lib) {
+      await check('fixture: sabak serve on 127.0.0.1 port 0', async () => { server = await startServer(lib); });
+    }
+    if (server) {
+      console.log(`     kiosk at ${server.origin}, screenshots in ${SHOTS}`);
+      await browserChecks(server.origin, lib);
+    }
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${e.stack || e}`);
+  } finally {
+    if (server) {
+      server.proc.kill('SIGTERM');
+      await new Promise((r) => { const t = setTimeout(r, 3000); server.proc.on('exit', () => { clearTimeout(t); r(); }); });
+      if (failed) console.log('---- server log (tail) ----\n' + server.log().slice(-3000));
+    }
+    if (!failed) fs.rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
