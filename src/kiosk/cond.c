@@ -28,6 +28,7 @@ int sbk_cond_etag_match(const char *list, const char *etag, int strong)
         return *skip_ows(p + 1) == '\0';
     int etag_weak = strncmp(etag, "W/", 2) == 0;
     const char *etag_opaque = etag_weak ? etag + 2 : etag;
+    int found = 0; /* the whole list must parse before a match counts */
     while (*p) {
         int weak = 0;
         if (p[0] == 'W' && p[1] == '/') {
@@ -41,14 +42,14 @@ int sbk_cond_etag_match(const char *list, const char *etag, int strong)
             return 0;
         size_t len = (size_t)(end - p) + 1;
         if (tag_equal(p, len, etag_opaque) && !(strong && (weak || etag_weak)))
-            return 1;
+            found = 1;
         p = skip_ows(end + 1);
         if (*p == ',')
             p = skip_ows(p + 1);
         else if (*p)
             return 0;
     }
-    return 0;
+    return found;
 }
 
 int sbk_cond_evaluate(const SbkCondRequest *req, const char *etag, int64_t mtime)

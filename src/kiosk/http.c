@@ -468,8 +468,6 @@ static int check_framing(SbkRequest *req)
         return 400;
     if (h.te_unknown)
         return 501;
-    if (h.n_te || h.cl > 0)
-        req->close = 1; /* a body we do not read: do not reuse the connection */
     return 0;
 }
 
@@ -507,12 +505,6 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
 {
     SbkReply r;
     reply_init(&r);
-    int framing = check_framing(req);
-    if (framing) {
-        req->close = 1;
-        sbk_reply_error(&r, framing);
-        return sbk_http_queue(req, &r);
-    }
     int get = strcmp(req->method, "GET") == 0 || req->head;
     int options = strcmp(req->method, "OPTIONS") == 0;
     if (options && strcmp(url, "*") == 0) {
@@ -565,12 +557,28 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         req->head = strcmp(req->method, "HEAD") == 0;
         log_target(url, req->target, sizeof req->target);
         client_address(conn, req->client, sizeof req->client);
-        return answer(k, req, url ? url : "");
+        int framing = check_framing(req);
+        if (framing) {
+            /* Queued at the first call: MHD reads nothing more from this
+             * connection and closes it after the answer. */
+            SbkReply r;
+            reply_init(&r);
+            req->close = 1;
+            sbk_reply_error(&r, framing);
+            return sbk_http_queue(req, &r);
+        }
+        /* Answer at the next call, once MHD has the whole request: a
+         * response queued now would also close the connection. */
+        return MHD_YES;
     }
-    /* A body we did not ask for: drop it (the response is already queued
-     * with Connection: close). */
-    *upload_data_size = 0;
-    return MHD_YES;
+    if (*upload_data_size) {
+        /* A body nobody asked for (GET with a body): read and dropped. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->answered)
+        return MHD_YES;
+    return answer(k, req, url ? url : "");
 }
 
 /* ---- access log and watchdog ---------------------------------------------- */

@@ -418,6 +418,7 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
     const SbkKioskConfig *c = &k->cfg;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, sbk_http_access, k,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to catch every message */
         MHD_OPTION_SOCK_ADDR, &addr.sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
@@ -427,7 +428,6 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
         MHD_OPTION_NOTIFY_COMPLETED, sbk_http_completed, k,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_END);
     if (!d)
