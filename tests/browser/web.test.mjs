@@ -358,6 +358,31 @@ async function browserChecks(origin, lib) {
       await waitVideo(() => document.getElementById('video').currentSrc.indexOf('/media/standard.') >= 0 && document.getElementById('video').readyState >= 2);
     });
 
+    await check('quality: auto steps down to low after repeated stalls, keeping the position', async () => {
+      await video(() => { const v = document.getElementById('video'); v.currentTime = 4; return v.play(); });
+      await waitVideo(() => { const v = document.getElementById('video'); return v.currentTime > 4.3 && !v.paused; });
+      eq(await page.$eval('#quality-select', (s) => s.value), 'auto', 'quality mode');
+      // Two "waiting" events while playing are what a weak link produces.
+      const before = await video(() => {
+        const v = document.getElementById('video');
+        const t = v.currentTime;  // read first: the switch reloads at once
+        v.dispatchEvent(new Event('waiting'));
+        v.dispatchEvent(new Event('waiting'));
+        return t;
+      });
+      await waitVideo(() => { const v = document.getElementById('video'); return v.currentSrc.indexOf('/media/low.') >= 0 && v.readyState >= 2 && !v.seeking; });
+      const st = await video(() => { const v = document.getElementById('video'); return { t: v.currentTime, paused: v.paused }; });
+      near(st.t, before, 1, 'position after stepping down');
+      eq(st.paused, false, 'paused after stepping down');
+      // Low is the floor: auto never drops a lesson to audio only by itself.
+      await video(() => { const v = document.getElementById('video'); v.dispatchEvent(new Event('waiting')); v.dispatchEvent(new Event('waiting')); });
+      await page.waitForTimeout(300);
+      assert((await video(() => document.getElementById('video').currentSrc)).includes('/media/low.'), 'auto left the low tier');
+      await page.selectOption('#quality-select', 'standard');
+      await waitVideo(() => document.getElementById('video').currentSrc.indexOf('/media/standard.') >= 0 && document.getElementById('video').readyState >= 2);
+      await page.selectOption('#quality-select', 'auto');
+    });
+
     await check('speed and chapters: 1.5× sticks across a quality switch; a chapter seeks', async () => {
       await page.selectOption('#speed-select', '1.5');
       eq(await video(() => document.getElementById('video').playbackRate), 1.5, 'playbackRate');
@@ -438,6 +463,27 @@ async function browserChecks(origin, lib) {
       } catch (e) {
         throw new Error(`Kyrgyz cue not found: ${JSON.stringify(await texts())}`);
       }
+    });
+
+    await check('quality: auto picks the low tier when the link cannot carry standard', async () => {
+      const lesson = await page.evaluate((id) => fetch('/api/lessons/' + id).then((r) => r.json()), L1.id);
+      eq(lesson.id, L1.id, '/api/lessons/<id>');
+      const std = lesson.renditions.filter((r) => r.tier === 'standard')[0];
+      assert(std && std.bitrate > 0, 'no standard rendition with a bitrate');
+      const p = await ctx.newPage();
+      const c = await ctx.newCDPSession(p);
+      await c.send('Network.enable');
+      await c.send('Network.setCacheDisabled', { cacheDisabled: true });
+      // The link carries exactly the standard bitrate: less than the 1.5x
+      // headroom auto asks for, whatever the estimate's latency adds.
+      await c.send('Network.emulateNetworkConditions', {
+        offline: false, latency: 20, downloadThroughput: Math.floor(std.bitrate / 8), uploadThroughput: -1,
+      });
+      await p.goto(lessonUrl);
+      await p.waitForFunction(() => { const v = document.getElementById('video'); return v && v.currentSrc; }, null, { timeout: 60000 });
+      const src = await p.evaluate(() => document.getElementById('video').currentSrc);
+      assert(src.includes('/media/low.'), `auto on a ${std.bitrate} bit/s link chose ${src}`);
+      await p.close();
     });
 
     await check('offline: every request went to the kiosk origin', () => {
