@@ -416,6 +416,7 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
 typedef struct HeaderScan {
     int n_cl, n_te, n_host;
     int cl_bad;
+    int bad_name;
     int te_unknown;
     int64_t cl;
 } HeaderScan;
@@ -429,6 +430,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
         return MHD_YES;
     if (!value)
         value = "";
+    if (key[strcspn(key, " \t")] != '\0')
+        h->bad_name = 1; /* "Content-Length : 5" must not slip by as another field */
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         h->n_cl++;
         const char *p = value;
@@ -464,7 +467,7 @@ static int check_framing(SbkRequest *req)
 {
     HeaderScan h = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
-    if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.n_te > 1 || (h.n_te && h.n_cl))
+    if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.bad_name || h.n_te > 1 || (h.n_te && h.n_cl))
         return 400;
     if (h.te_unknown)
         return 501;
@@ -517,6 +520,7 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
         return MHD_NO;
     int st = sbk_route_match(url, m);
     if (st == 400 || st == 414) {
+        req->close = 1; /* whatever follows on this connection is suspect too */
         sbk_reply_error(&r, st);
     } else if (options) {
         r.status = 204;

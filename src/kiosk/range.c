@@ -119,9 +119,13 @@ SbkRangeStatus sbk_range_parse(const char *header, int64_t length, SbkRangeSet *
     }
     if (kept > 1) {
         int64_t sum = 0;
-        for (int i = 0; i < kept; i++)
-            sum += out->r[i].last - out->r[i].first + 1;
-        if (sum > length || overlapping(out->r, kept)) {
+        int too_much = 0;
+        for (int i = 0; i < kept && !too_much; i++) {
+            int64_t part = out->r[i].last - out->r[i].first + 1;
+            too_much = part > length - sum; /* sum + part > length, without overflow */
+            sum += too_much ? 0 : part;
+        }
+        if (too_much || overlapping(out->r, kept)) {
             memset(out->r, 0, sizeof out->r);
             return out->status;
         }

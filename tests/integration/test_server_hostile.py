@@ -1,0 +1,182 @@
+"""Hostile clients against the real kiosk: request smuggling headers that
+libmicrohttpd 0.9.75 lets through (raw sockets), malformed requests, and
+stalled connections filling one address's quota while another address is
+still served. Also the INI config and its error messages."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sabaktest as st  # noqa: E402
+
+C = st.Checks("test_server_hostile")
+LESSON = "hostile-lesson-01"
+
+
+def count_answers(resp):
+    """How many /healthz answers (libmicrohttpd 0.9.75 repeats the header block
+    of its own 400 pages, so status lines are not counted)."""
+    return resp.count(b"\nlessons: ")
+
+
+def smuggling(srv):
+    poster = "/lessons/%s/poster.jpg" % LESSON
+    rows = [
+        # name, request, allowed statuses
+        ("duplicate Content-Length",
+         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", (400,)),
+        ("conflicting Content-Length",
+         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 40\r\n\r\nhello", (400,)),
+        ("Content-Length list",
+         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 40\r\n\r\nhello", (400,)),
+        ("Content-Length with Transfer-Encoding",
+         "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "0\r\n\r\n", (400,)),
+        ("Content-Length with Transfer-Encoding on GET",
+         "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+         "0\r\n\r\n", (400,)),
+        ("duplicate Host",
+         "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", (400,)),
+        ("unknown transfer coding",
+         "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", (400, 501)),
+        ("chunked not last",
+         "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n", (400, 501)),
+        ("two Transfer-Encoding fields",
+         "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+         (400, 501)),
+        ("missing Host on HTTP/1.1",
+         "GET / HTTP/1.1\r\n\r\n", (400,)),
+        ("space before colon",
+         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello", (400,)),
+        ("absolute-form target",
+         "GET http://x/lessons/%s/poster.jpg HTTP/1.1\r\nHost: x\r\n\r\n" % LESSON, (400, 404)),
+        ("NUL in the path",
+         "GET %s%%00 HTTP/1.1\r\nHost: x\r\n\r\n" % poster, (400,)),
+    ]
+    for name, req, allowed in rows:
+        # A second request rides behind the first: it must never be answered.
+        data = (req + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").encode()
+        resp = srv.raw(data, timeout=5)
+        code = st.raw_status(resp)
+        C.true(name, code in allowed, "got %r: %r" % (code, resp[:120]))
+        C.eq(name + ": smuggled request not answered", count_answers(resp), 0)
+    # the server is still fine
+    status, h, body = srv.request(poster)
+    C.eq("after smuggling attempts", status, 200)
+    # a sane pipelined pair is answered twice (keep-alive works)
+    resp = srv.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    C.eq("pipelined keep-alive", count_answers(resp), 2)
+    # GET with a body of its own: answered, body dropped, no smuggling
+    inner = b"GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"
+    resp = srv.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(inner)
+                   + inner + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    C.eq("GET with body: two answers", count_answers(resp), 2)
+    C.true("GET with body: body not run as a request", b'"name"' not in resp)
+    # garbage request line
+    resp = srv.raw(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+    C.true("TLS hello / garbage", st.raw_status(resp) in (400, None), resp[:60])
+    # an enormous header is refused, not buffered without bound
+    resp = srv.raw(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
+    C.true("huge header refused", st.raw_status(resp) in (400, 413, 414, 431, None), resp[:60])
+    status, h, body = srv.request("/healthz")
+    C.eq("still alive", status, 200)
+
+
+def stalled_clients(lib):
+    """Fill 127.0.0.1's per-address quota with connections that send half a
+    request and stall (slowloris); 127.0.0.2 is still served."""
+    cfg = os.path.join(lib, "..", "small-limits.ini")
+    with open(cfg, "w") as f:
+        f.write("[server]\nper_ip_limit = 8\nconnection_limit = 64\ntimeout = 60\n")
+    srv = st.Server(lib, "--config", cfg, "--quiet", listen="0.0.0.0:0")
+    socks = []
+    try:
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: b\r\n")
+            socks.append(s)
+        # The ninth and later connections from 127.0.0.1 were dropped.
+        dropped = 0
+        for s in socks[8:]:
+            try:
+                s.settimeout(5)
+                dropped += s.recv(1) == b""
+            except (ConnectionResetError, socket.timeout):
+                dropped += 1
+        C.eq("connections over the per-address limit dropped", dropped, 12)
+        # Another address gets its answer.
+        c = socket.create_connection(("127.0.0.2", srv.port), timeout=10,
+                                     source_address=("127.0.0.2", 0))
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        c.settimeout(10)
+        resp = b""
+        while True:
+            b = c.recv(4096)
+            if not b:
+                break
+            resp += b
+        c.close()
+        C.eq("127.0.0.2 served while 127.0.0.1 stalls", st.raw_status(resp), 200)
+    finally:
+        for s in socks:
+            s.close()
+        srv.stop()
+
+
+def config_errors(lib):
+    work = os.path.dirname(lib)
+    bad = os.path.join(work, "bad.ini")
+    rows = [
+        ("[server]\nlibrary = %s\nper_ip_limt = 3\n" % lib, ':3: unknown setting "per_ip_limt"'),
+        ("[server]\nlibrary = %s\ntimeout = soon\n" % lib,
+         ':3: timeout: expected a number from 1 to 86400, not "soon"'),
+        ("[sever]\nlibrary = %s\n" % lib, ':2: setting "library" outside the [server] section'),
+        ("[server]\nthis is not ini\n", ":2: not an INI line"),
+        ("[server]\nlisten = 127.0.0.1:99999\nlibrary = %s\n" % lib, 'bad port "99999"'),
+        ("[server]\nlisten = localhost:8080\nlibrary = %s\n" % lib, '"localhost" is not an IP address'),
+    ]
+    for text, want in rows:
+        with open(bad, "w") as f:
+            f.write(text)
+        r = subprocess.run([st.SABAK, "serve", "--config", bad], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+        C.true("config error %r" % want, r.returncode in (1, 2) and want in r.stderr,
+               "rc %d: %s" % (r.returncode, r.stderr.strip()))
+    r = subprocess.run([st.SABAK, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    C.eq("no library: usage", r.returncode, 2)
+    r = subprocess.run([st.SABAK, "serve", "--help"], stdout=subprocess.PIPE, text=True, timeout=30)
+    C.true("--help", r.returncode == 0 and "--library DIR" in r.stdout and "SIGHUP" in r.stdout)
+    # a config file that sets everything works
+    good = os.path.join(work, "good.ini")
+    with open(good, "w") as f:
+        f.write("; the example config\n[server]\nlisten = 127.0.0.1:0\nlibrary = %s\n"
+                "connection_limit = 100\nper_ip_limit = 10\ntimeout = 20\nmemory_limit = 65536\n"
+                "threads = 1\nbacklog = 64\nmin_rate = 2048\nwatch = no\nverify = no\n"
+                "access_log = yes\n" % lib)
+    srv = st.Server(lib, "--config", good)
+    status, h, body = srv.request("/healthz")
+    C.eq("server from config", status, 200)
+    srv.stop()
+
+
+def main():
+    work = st.tmpdir("server-hostile")
+    lib = os.path.join(work, "library")
+    os.makedirs(lib)
+    st.copy_bundle(st.packed_bundle(LESSON), lib)
+    srv = st.Server(lib)
+    try:
+        smuggling(srv)
+    finally:
+        srv.stop()
+    stalled_clients(lib)
+    config_errors(lib)
+    C.done()
+
+
+if __name__ == "__main__":
+    main()
