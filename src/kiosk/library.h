@@ -32,6 +32,9 @@ void sbk_library_close(SbkLibrary **lib);
 int sbk_library_rescan(SbkLibrary *lib, SbkError *err);
 /* Counts, for /healthz and start-up messages. */
 void sbk_library_counts(SbkLibrary *lib, int *lessons, int *damaged);
+/* Bundles whose full background verification has not finished yet (for
+ * /healthz and tests); 0 when background_verify is off and nothing is cached. */
+int sbk_library_verify_pending(SbkLibrary *lib);
 
 /* What the HTTP layer needs to answer for one entry or one whole bundle. */
 typedef struct SbkResolved {
