@@ -266,7 +266,8 @@
         langs: subs.map(function (s) { return langName(s.lang); }).join(', ') }) }));
     }
     var sizes = (lesson.renditions || []).map(function (r) {
-      return tierLabel(r.tier) + ' ' + fmtSize(r.size);
+      /* No-break spaces: a tier and its size never part at a line end. */
+      return (tierLabel(r.tier) + ' ' + fmtSize(r.size)).replace(/ /g, '\u00a0');
     });
     var img = el('img', { className: 'poster', src: lesson.thumbnail || lesson.poster, alt: '',
       loading: 'lazy', width: '320', height: '180' });
