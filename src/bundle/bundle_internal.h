@@ -9,6 +9,7 @@
 #ifndef SABAK_BUNDLE_INTERNAL_H
 #define SABAK_BUNDLE_INTERNAL_H
 
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,18 @@ const char *sbk_zipdir_record_problem(const SbkZipRecord *r, char *buf, size_t n
  * SBK_EDAMAGED. */
 struct archive;
 int sbk_bundle_archive_open(int fd, int64_t size, struct archive **out, void **src_out);
+
+/* libarchive converts entry names between UTF-8 (the zip's UTF-8 flag) and
+ * the *current locale*; in the C locale (the kiosk under systemd, LANG
+ * unset) a Cyrillic name fails with "Pathname cannot be converted". So every
+ * libarchive session runs under a thread-local C.UTF-8 LC_CTYPE (uselocale:
+ * no other thread is affected). enter never fails: without C.UTF-8 it leaves
+ * the locale as it is. */
+typedef struct SbkUtf8Locale {
+    locale_t loc, old;
+} SbkUtf8Locale;
+void sbk_bundle_locale_enter(SbkUtf8Locale *l);
+void sbk_bundle_locale_leave(SbkUtf8Locale *l);
 
 /* Quote an entry name for messages: printable bytes kept, others \xNN,
  * at most about 80 characters. */

@@ -22,6 +22,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ---- locale ------------------------------------------------------------- */
+
+void sbk_bundle_locale_enter(SbkUtf8Locale *l)
+{
+    l->old = (locale_t)0;
+    l->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (l->loc)
+        l->old = uselocale(l->loc);
+}
+
+void sbk_bundle_locale_leave(SbkUtf8Locale *l)
+{
+    if (l->loc) {
+        uselocale(l->old);
+        freelocale(l->loc);
+        l->loc = (locale_t)0;
+    }
+}
+
 /* ---- libarchive over pread ---------------------------------------------- */
 
 typedef struct PreadSrc {
@@ -161,6 +180,8 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
     struct archive_entry *e = NULL;
     char *buf = NULL;
     size_t len = 0;
+    SbkUtf8Locale loc;
+    sbk_bundle_locale_enter(&loc);
     int ret = sbk_bundle_archive_open(b->fd, b->file_size, &a, &src);
     if (ret == SBK_ENOMEM) {
         ret = sbk_err(err, ret, "out of memory");
@@ -237,6 +258,7 @@ done:
     free(buf);
     archive_read_free(a);
     free(src);
+    sbk_bundle_locale_leave(&loc);
     return ret;
 }
 
@@ -377,6 +399,8 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
     void *src = NULL;
     struct archive_entry *e = NULL;
     size_t len = (size_t)want->size, got = 0;
+    SbkUtf8Locale loc;
+    sbk_bundle_locale_enter(&loc);
     char *buf = malloc(len + 1);
     int ret = buf ? sbk_bundle_archive_open(b->fd, b->file_size, &a, &src) : SBK_ENOMEM;
     if (ret == SBK_ENOMEM) {
@@ -429,6 +453,7 @@ done:
     free(buf);
     archive_read_free(a);
     free(src);
+    sbk_bundle_locale_leave(&loc);
     return ret;
 }
 

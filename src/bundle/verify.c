@@ -143,6 +143,8 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
     struct archive_entry *e = NULL;
     char q[160];
     size_t seen = 0;
+    SbkUtf8Locale loc;
+    sbk_bundle_locale_enter(&loc);
     int r = sbk_bundle_archive_open(fd, size, &a, &src);
     if (r < 0) {
         const char *s = a ? archive_error_string(a) : NULL;
@@ -182,6 +184,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
 done:
     archive_read_free(a);
     free(src);
+    sbk_bundle_locale_leave(&loc);
 }
 
 static void check_manifest(Verify *v, const SbkZipDir *d)

@@ -5,7 +5,7 @@
  * machine's time zone. So no time is set at all: libarchive then writes the
  * DOS minimum (1980-01-01 00:00:00) and an empty "UT" extra field on every
  * machine. Owner 0/0, mode 0644 regular, names flagged UTF-8, no comment. */
-#include "sabak/bundle.h"
+#include "bundle_internal.h"
 #include "sabak/core.h"
 
 #include <archive.h>
@@ -164,9 +164,11 @@ int sbk_bundle_write(const char *out_path, const SbkBundleInput *in, size_t n,
     SbkAtomicFile *af = NULL;
     struct archive *a = NULL;
     char *buf = NULL;
+    SbkUtf8Locale loc;
     int ret = check_inputs(in, n, err);
     if (ret < 0)
         return ret;
+    sbk_bundle_locale_enter(&loc);
     buf = malloc(COPY_BLOCK);
     a = archive_write_new();
     if (!buf || !a) {
@@ -206,6 +208,7 @@ int sbk_bundle_write(const char *out_path, const SbkBundleInput *in, size_t n,
     a = NULL;
     free(buf);
     buf = NULL;
+    sbk_bundle_locale_leave(&loc);
     if (canceled(cancel)) {
         ret = sbk_err(err, SBK_ECANCELED, "interrupted");
         goto fail;
@@ -219,5 +222,6 @@ fail:
     }
     sbk_atomic_abort(&af);
     free(buf);
+    sbk_bundle_locale_leave(&loc);
     return ret;
 }

@@ -767,6 +767,56 @@ static void test_zip64_over_4gib(void **state)
     unlink(tpath("big.zip"));
 }
 
+/* Cyrillic entry names work whatever the process locale: the kiosk runs
+ * under systemd with LANG unset (the C locale, which this test keeps). */
+static void test_cyrillic_names(void **state)
+{
+    (void)state;
+    const char *name = "handouts/бюджет 2024.pdf";
+    const char pdf[] = "%PDF-1.4 not really\n";
+    SbkManifest m;
+    SbkManifestFile f[1];
+    memset(&m, 0, sizeof m);
+    memset(f, 0, sizeof f);
+    m.format_version = 1;
+    m.id = (char *)"cyr";
+    m.version = 1;
+    m.title[0] = (char *)"Бюджет";
+    set_file(&f[0], name, "handout", "application/pdf", pdf, strlen(pdf));
+    m.files = f;
+    m.n_files = 1;
+    char *man = NULL;
+    size_t man_len = 0;
+    SbkError err = {0};
+    assert_int_equal(sbk_manifest_to_json(&m, &man, &man_len, &err), 0);
+    SbkBundleInput in[] = {{SBK_MANIFEST_NAME, NULL, man, man_len, 0}, {name, NULL, pdf, strlen(pdf), 1}};
+    int r = sbk_bundle_write(tpath("cyr.zip"), in, 2, NULL, &err);
+    free(man);
+    if (r != 0)
+        fail_msg("write: %s", err.msg);
+    /* The name is stored as UTF-8 bytes with the UTF-8 flag (bit 11). */
+    size_t n;
+    unsigned char *z = slurp(tpath("cyr.zip"), &n);
+    unsigned char *p = memmem(z, n, name, strlen(name));
+    assert_non_null(p);
+    int64_t lho = (p - z) - 30;
+    assert_memory_equal(z + lho, "PK\3\4", 4);
+    assert_true((z[lho + 6] | z[lho + 7] << 8) & 0x800);
+    free(z);
+    SbkBundle *b = NULL;
+    r = sbk_bundle_open(tpath("cyr.zip"), &b, &err);
+    if (r != 0)
+        fail_msg("open: %s", err.msg);
+    assert_string_equal(b->entries[1].name, name);
+    assert_non_null(sbk_bundle_find(b, name));
+    char *out = NULL;
+    assert_int_equal(sbk_bundle_read_entry(b, name, 1000, &out, &n, &err), 0);
+    assert_string_equal(out, pdf);
+    free(out);
+    sbk_bundle_close(&b);
+    assert_int_equal(sbk_bundle_verify(tpath("cyr.zip"), no_problem, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_hostile_names),
         cmocka_unit_test(test_hostile_manifest),
         cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_cyrillic_names),
         cmocka_unit_test(test_zip64_over_4gib),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
