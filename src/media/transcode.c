@@ -13,6 +13,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,21 @@
 #include "media_internal.h"
 #include "sabak/core.h"
 
-enum { MAX_OUT = 8, POSTER_SAMPLES = 9 };
+enum { MAX_OUT = 8, POSTER_SAMPLES = 9, QUEUE_CAP = 16 };
+
+/* Frames handed from the decoding thread to one rendition's encoder thread.
+ * kind: 0 video, 1 audio; frame NULL = that stream has ended. */
+typedef struct QueueItem {
+    AVFrame *frame;
+    int kind;
+} QueueItem;
+
+typedef struct FrameQueue {
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    QueueItem items[QUEUE_CAP];
+    int head, count;
+} FrameQueue;
 
 typedef struct Output {
     const SbkTier *tier;
@@ -35,6 +50,17 @@ typedef struct Output {
     int64_t vframes;
     int64_t last_vpts, last_apts; /* in encoder time bases, for the duration check */
     int header_written;
+    /* the encoder thread: encodes and muxes this rendition while the main
+     * thread decodes and filters the next frames */
+    pthread_t thread;
+    int thread_started;
+    FrameQueue q;
+    AVPacket *pkt;
+    int failed;              /* set by the worker (under q.mu) */
+    int abort;               /* set by the main thread: stop encoding, just drain */
+    int sent_eof[2];         /* end markers pushed for video / audio */
+    SbkError err;            /* the worker's error */
+    const char *src;
 } Output;
 
 typedef struct Transcoder {
@@ -49,7 +75,7 @@ typedef struct Transcoder {
     Output out[MAX_OUT];
     int nout;
     int want_video, want_audio;
-    AVPacket *pkt, *opkt;
+    AVPacket *pkt;
     AVFrame *frame, *filt;
     double pos;              /* seconds of source decoded so far */
     /* poster */
@@ -279,7 +305,12 @@ static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
     c->gop_size = (int)floor(10.0 * av_q2d(o->fps));
     if (c->gop_size < 1)
         c->gop_size = 1;
-    c->thread_count = t->job->threads > 0 ? t->job->threads : 4;
+    /* One x264 thread per rendition by default: the renditions run in
+     * parallel in threads of their own, and x264's frame threads make VBV
+     * rate control depend on timing (different bytes on every run). More
+     * threads per rendition (--jobs) use sliced threads, which keep the
+     * output reproducible. */
+    c->thread_count = t->job->threads > 0 ? t->job->threads : 1;
     c->color_primaries = t->vdec->color_primaries;
     c->color_trc = t->vdec->color_trc;
     c->colorspace = t->vdec->colorspace;
@@ -296,10 +327,16 @@ static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
         snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
         av_opt_set(c->priv_data, "crf", val, 0);
         c->level = (int)lround(atof(tier->level) * 10);
+        char params[128] = "";
         /* Screen recordings are mostly still: let x264 keep long GOPs with
          * scene-cut keyframes and spend bits on the (sharp) text edges. */
         if (screen)
-            av_opt_set(c->priv_data, "x264-params", "aq-mode=3:deblock=-1,-1", 0);
+            snprintf(params, sizeof params, "aq-mode=3:deblock=-1,-1");
+        if (c->thread_count > 1)
+            snprintf(params + strlen(params), sizeof params - strlen(params), "%ssliced-threads=1",
+                     params[0] ? ":" : "");
+        if (params[0])
+            av_opt_set(c->priv_data, "x264-params", params, 0);
     } else if (strcmp(tier->vencoder, "libsvtav1") == 0) {
         av_opt_set(c->priv_data, "preset", tier->preset, 0);
         snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
@@ -402,34 +439,115 @@ static int write_error(const Output *o, int ret, SbkError *err)
     return sbk_err(err, SBK_EIO, "cannot write %s: %s", o->res->path, buf);
 }
 
-/* Send one frame (NULL = flush) and write every packet it yields. */
-static int encode_write(Transcoder *t, Output *o, AVCodecContext *enc, AVStream *st,
-                        AVFrame *frame, SbkError *err)
+/* Send one frame (NULL = flush) and write every packet it yields. Runs in
+ * the output's own thread. */
+static int encode_write(Output *o, AVCodecContext *enc, AVStream *st, AVFrame *frame,
+                        SbkError *err)
 {
     int ret = avcodec_send_frame(enc, frame);
     if (ret < 0 && ret != AVERROR_EOF)
-        return sbk_media_av_error(err, ret, t->job->src, "encoding");
+        return sbk_media_av_error(err, ret, o->src, "encoding");
     for (;;) {
-        ret = avcodec_receive_packet(enc, t->opkt);
+        ret = avcodec_receive_packet(enc, o->pkt);
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             return 0;
         if (ret < 0)
-            return sbk_media_av_error(err, ret, t->job->src, "encoding");
-        int64_t end = t->opkt->pts + t->opkt->duration;
+            return sbk_media_av_error(err, ret, o->src, "encoding");
+        int64_t end = o->pkt->pts + o->pkt->duration;
         if (enc == o->venc && end > o->last_vpts)
             o->last_vpts = end;
         if (enc == o->aenc && end > o->last_apts)
             o->last_apts = end;
-        av_packet_rescale_ts(t->opkt, enc->time_base, st->time_base);
-        t->opkt->stream_index = st->index;
-        ret = av_interleaved_write_frame(o->oc, t->opkt);
+        av_packet_rescale_ts(o->pkt, enc->time_base, st->time_base);
+        o->pkt->stream_index = st->index;
+        ret = av_interleaved_write_frame(o->oc, o->pkt);
         if (ret < 0)
             return write_error(o, ret, err);
     }
 }
 
+/* ---- the per-rendition encoder threads ------------------------------------- */
+static void queue_init(FrameQueue *q)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->changed, NULL);
+}
+
+static void queue_destroy(FrameQueue *q)
+{
+    while (q->count > 0) {
+        av_frame_free(&q->items[q->head].frame);
+        q->head = (q->head + 1) % QUEUE_CAP;
+        q->count--;
+    }
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->changed);
+}
+
+static void *output_thread(void *opaque)
+{
+    Output *o = opaque;
+    int open_streams = (o->venc != NULL) + (o->aenc != NULL);
+    SbkError err = {0};
+    int ret = 0;
+    while (open_streams > 0) {
+        pthread_mutex_lock(&o->q.mu);
+        while (o->q.count == 0)
+            pthread_cond_wait(&o->q.changed, &o->q.mu);
+        QueueItem it = o->q.items[o->q.head];
+        o->q.head = (o->q.head + 1) % QUEUE_CAP;
+        o->q.count--;
+        pthread_cond_broadcast(&o->q.changed);
+        pthread_mutex_unlock(&o->q.mu);
+        if (!it.frame)
+            open_streams--;
+        if (ret == 0 && o->abort)
+            ret = SBK_ECANCELED;
+        if (ret == 0) /* after a failure, keep draining so the producer never blocks */
+            ret = encode_write(o, it.kind == 0 ? o->venc : o->aenc, it.kind == 0 ? o->vst : o->ast,
+                               it.frame, &err);
+        av_frame_free(&it.frame);
+        if (ret < 0) {
+            pthread_mutex_lock(&o->q.mu);
+            if (!o->failed) {
+                o->failed = ret;
+                o->err = err;
+            }
+            pthread_mutex_unlock(&o->q.mu);
+        }
+    }
+    if (ret == 0 && (ret = av_write_trailer(o->oc)) < 0) {
+        ret = write_error(o, ret, &err);
+        pthread_mutex_lock(&o->q.mu);
+        o->failed = ret;
+        o->err = err;
+        pthread_mutex_unlock(&o->q.mu);
+    }
+    return NULL;
+}
+
+/* Hand a frame (ownership passes; NULL = end of that stream) to an output.
+ * Blocks while its queue is full; the worker drains its queue even after a
+ * failure, so the wait always ends. Returns the worker's failure, if any. */
+static int queue_push(Output *o, AVFrame *frame, int kind, SbkError *err)
+{
+    pthread_mutex_lock(&o->q.mu);
+    while (o->q.count == QUEUE_CAP)
+        pthread_cond_wait(&o->q.changed, &o->q.mu);
+    o->q.items[(o->q.head + o->q.count) % QUEUE_CAP] = (QueueItem){frame, kind};
+    o->q.count++;
+    if (!frame)
+        o->sent_eof[kind] = 1;
+    pthread_cond_broadcast(&o->q.changed);
+    int failed = o->failed;
+    if (failed && err)
+        *err = o->err;
+    pthread_mutex_unlock(&o->q.mu);
+    return failed;
+}
+
 /* Pull everything the graph has ready for every output. flush: the graph
- * input is closed, so drain to EOF and flush the encoders. */
+ * inputs are closed, so drain to EOF and send the end markers. */
 static int drain_sinks(Transcoder *t, int flush, SbkError *err)
 {
     int ret;
@@ -437,7 +555,6 @@ static int drain_sinks(Transcoder *t, int flush, SbkError *err)
         Output *o = &t->out[i];
         AVFilterContext *sinks[2] = {o->venc ? o->vsink : NULL, o->aenc ? o->asink : NULL};
         AVCodecContext *encs[2] = {o->venc, o->aenc};
-        AVStream *sts[2] = {o->vst, o->ast};
         for (int k = 0; k < 2; k++) {
             if (!sinks[k])
                 continue;
@@ -446,7 +563,7 @@ static int drain_sinks(Transcoder *t, int flush, SbkError *err)
                 if (ret == AVERROR(EAGAIN))
                     break;
                 if (ret == AVERROR_EOF) {
-                    if (flush && (ret = encode_write(t, o, encs[k], sts[k], NULL, err)) < 0)
+                    if (flush && (ret = queue_push(o, NULL, k, err)) < 0)
                         return ret;
                     break;
                 }
@@ -458,14 +575,45 @@ static int drain_sinks(Transcoder *t, int flush, SbkError *err)
                 t->filt->pict_type = AV_PICTURE_TYPE_NONE;
                 if (k == 0)
                     o->vframes++;
-                ret = encode_write(t, o, encs[k], sts[k], t->filt, err);
-                av_frame_unref(t->filt);
-                if (ret < 0)
+                AVFrame *f = av_frame_alloc();
+                if (!f)
+                    return sbk_err(err, SBK_ENOMEM, "out of memory");
+                av_frame_move_ref(f, t->filt);
+                if ((ret = queue_push(o, f, k, err)) < 0)
                     return ret;
             }
         }
     }
     return 0;
+}
+
+/* Wait for every encoder thread; the first failure wins. abort: the job
+ * failed elsewhere, so tell the threads to stop and end their streams. */
+static int join_outputs(Transcoder *t, int abort, SbkError *err)
+{
+    int ret = 0;
+    for (int i = 0; i < t->nout; i++) {
+        Output *o = &t->out[i];
+        if (!o->thread_started)
+            continue;
+        if (abort) {
+            pthread_mutex_lock(&o->q.mu);
+            o->abort = 1;
+            pthread_mutex_unlock(&o->q.mu);
+            if (o->venc && !o->sent_eof[0])
+                queue_push(o, NULL, 0, NULL);
+            if (o->aenc && !o->sent_eof[1])
+                queue_push(o, NULL, 1, NULL);
+        }
+        pthread_join(o->thread, NULL);
+        o->thread_started = 0;
+        if (o->failed && ret == 0) {
+            ret = o->failed;
+            if (err)
+                *err = o->err;
+        }
+    }
+    return ret;
 }
 
 /* ---- poster ----------------------------------------------------------------- */
@@ -590,12 +738,8 @@ static int run(Transcoder *t, SbkError *err)
     }
     if ((ret = drain_sinks(t, 1, err)) < 0)
         return ret;
-    for (int i = 0; i < t->nout; i++) {
-        Output *o = &t->out[i];
-        ret = av_write_trailer(o->oc);
-        if (ret < 0)
-            return write_error(o, ret, err);
-    }
+    if ((ret = join_outputs(t, 0, err)) < 0)
+        return ret;
     if (t->job->progress)
         t->job->progress(t->job->progress_opaque, t->job->probe->duration,
                          t->job->probe->duration);
@@ -661,8 +805,11 @@ static void codec_strings(Output *o)
 
 static void free_transcoder(Transcoder *t)
 {
+    join_outputs(t, 1, NULL);
     for (int i = 0; i < t->nout; i++) {
         Output *o = &t->out[i];
+        queue_destroy(&o->q);
+        av_packet_free(&o->pkt);
         avcodec_free_context(&o->venc);
         avcodec_free_context(&o->aenc);
         if (o->oc) {
@@ -677,7 +824,6 @@ static void free_transcoder(Transcoder *t)
     avcodec_free_context(&t->adec);
     avformat_close_input(&t->ifmt);
     av_packet_free(&t->pkt);
-    av_packet_free(&t->opkt);
     av_frame_free(&t->frame);
     av_frame_free(&t->filt);
     av_frame_free(&t->best);
@@ -722,6 +868,13 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
         goto done;
     for (int i = 0; i < job->n_tiers; i++) {
         Output *o = &t.out[t.nout++];
+        queue_init(&o->q);
+        o->src = job->src;
+        o->pkt = av_packet_alloc();
+        if (!o->pkt) {
+            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            goto done;
+        }
         o->tier = job->tiers[i];
         o->res = &results[i];
         memset(o->res, 0, sizeof *o->res);
@@ -742,16 +895,22 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
     if (ret < 0)
         goto done;
     t.pkt = av_packet_alloc();
-    t.opkt = av_packet_alloc();
     t.frame = av_frame_alloc();
     t.filt = av_frame_alloc();
-    if (!t.pkt || !t.opkt || !t.frame || !t.filt) {
+    if (!t.pkt || !t.frame || !t.filt) {
         ret = sbk_err(err, SBK_ENOMEM, "out of memory");
         goto done;
     }
     for (int i = 0; i < t.nout; i++)
         if ((ret = open_output(&t, &t.out[i], err)) < 0)
             goto done;
+    for (int i = 0; i < t.nout; i++) {
+        if (pthread_create(&t.out[i].thread, NULL, output_thread, &t.out[i]) != 0) {
+            ret = sbk_err(err, SBK_ENOMEM, "cannot start an encoder thread");
+            goto done;
+        }
+        t.out[i].thread_started = 1;
+    }
     ret = run(&t, err);
     if (ret < 0)
         goto done;
