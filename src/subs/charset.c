@@ -101,9 +101,10 @@ static const char *utf16_without_bom(const uint8_t *d, size_t n)
         z_even += d[2 * i] == 0;
         z_odd += d[2 * i + 1] == 0;
     }
-    if (z_odd * 3 >= pairs && z_even == 0)
+    /* The other byte is 0 only for the odd U+0400 or U+xx00 character. */
+    if (z_odd * 3 >= pairs && z_even * 20 <= z_odd)
         return "UTF-16LE";
-    if (z_even * 3 >= pairs && z_odd == 0)
+    if (z_even * 3 >= pairs && z_odd * 20 <= z_even)
         return "UTF-16BE";
     return NULL;
 }

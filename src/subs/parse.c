@@ -259,8 +259,9 @@ static size_t find_bad_text(const char *s, size_t len, int *is_nul)
             *is_nul = 1;
             return no;
         }
-        if (c == '\n' || (c == '\r' && (p + 1 == end || p[1] != '\n')))
-            no++;
+        if (c == '\n' || (c == '\r' && (p + 1 == end || (p[1] != '\n' &&
+                                                            !(p[1] == '\r' && p + 2 < end && p[2] == '\n')))))
+            no++; /* line ends counted as split_lines does */
         if (c < 0x80)
             p++;
         else if (sbk_utf8_next(&p, end) < 0)

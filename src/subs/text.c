@@ -9,7 +9,10 @@
 
 #include "sabak/core.h"
 
-#define TAG_SCAN_MAX 256 /* a '<' with no '>' this close is a plain '<' */
+/* A '<' with no '>' this close is a plain '<', a '{' with no '}' a plain
+ * '{': the bounds keep a hostile file from making the scan quadratic. */
+#define TAG_SCAN_MAX 256
+#define BRACE_SCAN_MAX 1024
 
 int sbk_subs_buf_add(SbkSubsBuf *b, const char *s, size_t n)
 {
@@ -191,8 +194,11 @@ static int filter_markup(const char *raw, size_t len, SbkSubsStyle style, SbkSub
                 p += n;
                 continue;
             }
-        } else if (c == '{' && (style == SBK_SUBS_ASS || (p + 1 < end && p[1] == '\\'))) {
-            const char *q = memchr(p, '}', (size_t)(end - p));
+        } else if (c == '{' && (style == SBK_SUBS_ASS ||
+                                (style == SBK_SUBS_SRT && p + 1 < end && p[1] == '\\'))) {
+            /* ASS overrides, also found in SRT ("{\an8}"); WebVTT has none. */
+            size_t span = (size_t)(end - p) < BRACE_SCAN_MAX ? (size_t)(end - p) : BRACE_SCAN_MAX;
+            const char *q = memchr(p, '}', span);
             if (q && !memchr(p, '\n', (size_t)(q - p))) {
                 ret = put_override(b, p + 1, (size_t)(q - p - 1));
                 p = q + 1;

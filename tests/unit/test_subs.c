@@ -195,7 +195,14 @@ static const struct {
     {"ru cp1251 plain", RU_PLAIN, AS_CP1251, "WINDOWS-1251"},
     {"ru cp1251 one word", "Да", AS_CP1251, "WINDOWS-1251"},
     {"ru cp1251 two words", "Шаг 1: Сайт", AS_CP1251, "WINDOWS-1251"},
+    /* uchardet 0.0.7 names these ISO-8859-7, WINDOWS-1256, ISO-8859-6,
+     * MAC-CYRILLIC, ISO-8859-7 and WINDOWS-1252: the heuristic decides. */
     {"ru cp1251 capitals", "ВНИМАНИЕ", AS_CP1251, "WINDOWS-1251"},
+    {"ru cp1251 budget", "Бюджет", AS_CP1251, "WINDOWS-1251"},
+    {"ru cp1251 wait", "Ждите...", AS_CP1251, "WINDOWS-1251"},
+    {"ru cp1251 login", "Вход на сайт", AS_CP1251, "WINDOWS-1251"},
+    {"ru koi8-r one word", "Сайт", AS_KOI8R, "KOI8-R"},
+    {"ru cp866 step", "Шаг 1", AS_CP866, "IBM866"},
     {"ru utf-8", RU_SRT, AS_UTF8, "UTF-8"},
     {"ru utf-8 bom", RU_SRT, AS_UTF8_BOM, "UTF-8 (BOM)"},
     {"ru utf-16le bom", RU_SRT, AS_UTF16LE_BOM, "UTF-16LE"},
@@ -324,6 +331,8 @@ static const struct {
     {"vtt bom crlf",
      "\xef\xbb\xbfWEBVTT\r\n\r\n00:00.500 --> 00:01.000\r\nok\r\n00:01.000 --> 00:02.000\r\nnext\r\n",
      2, {{500, 1000, "ok"}, {1000, 2000, "next"}}},
+    {"vtt braces are text", "WEBVTT\n\n00:01.000 --> 00:02.000\n{\\an8} x\n", 1,
+     {{1000, 2000, "{\\an8} x"}}},
     {"ass",
      "[Script Info]\nTitle: Сабак\nScriptType: v4.00+\n\n"
      "[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n"
