@@ -167,6 +167,18 @@ static int key_eq(const SbkVerifyKey *a, const SbkVerifyKey *b)
 
 static const char *const index_lang[SBK_LANG_COUNT] = {"ky", "ru", "en"};
 
+/* The (first) subtitles file of a language. */
+static const SbkManifestFile *subtitles_for(const SbkManifest *m, const char *lang)
+{
+    for (int i = 0; i < m->n_files; i++) {
+        const SbkManifestFile *f = &m->files[i];
+        if (f->kind && strcmp(f->kind, "subtitles") == 0 &&
+            strcmp(f->lang ? f->lang : "", lang ? lang : "") == 0)
+            return f;
+    }
+    return NULL;
+}
+
 /* Titles, descriptions and subtitle cues of one bundle. */
 static int build_index(LibBundle *lb, SbkError *err)
 {
@@ -186,8 +198,8 @@ static int build_index(LibBundle *lb, SbkError *err)
         const SbkManifestFile *f = &m->files[i];
         char *vtt = NULL;
         size_t len = 0;
-        if (!f->kind || strcmp(f->kind, "subtitles") != 0)
-            continue;
+        if (!f->kind || strcmp(f->kind, "subtitles") != 0 || subtitles_for(m, f->lang) != f)
+            continue; /* hits name a cue by language and ordinal: one file per language */
         ret = sbk_bundle_read_entry(lb->b, f->path, VTT_MAX_BYTES, &vtt, &len, err);
         if (ret == 0)
             ret = sbk_search_doc_add_vtt(lb->doc, f->lang ? f->lang : "", vtt, len);
@@ -1170,9 +1182,46 @@ typedef struct Found {
     long score;
     size_t shelf;   /* position in the catalog: ties keep the shelf order */
     SbkSearchHit *hits;
+    char **texts;   /* cue texts read back for the hits (owned) */
     int n_hits;
-    const SbkManifest *m;
+    LibBundle *lb;
 } Found;
+
+/* The index keeps cues only folded: read the text of the cues hit back
+ * from the bundle's WebVTT (inflated once, then from the text cache). */
+static int fill_cue_texts(Found *f)
+{
+    int ret = 0;
+    f->texts = calloc((size_t)f->n_hits + 1, sizeof *f->texts);
+    if (!f->texts)
+        return SBK_ENOMEM;
+    for (int i = 0; i < f->n_hits && ret == 0; i++) {
+        if (f->hits[i].cue < 0 || f->texts[i])
+            continue;
+        /* every hit of this language in one pass over its file */
+        const char *lang = f->hits[i].lang;
+        int idx[SBK_SEARCH_MAX_HITS], at[SBK_SEARCH_MAX_HITS], n = 0;
+        char *got[SBK_SEARCH_MAX_HITS];
+        for (int k = i; k < f->n_hits && n < SBK_SEARCH_MAX_HITS; k++)
+            if (f->hits[k].cue >= 0 && strcmp(f->hits[k].lang, lang) == 0) {
+                idx[n] = f->hits[k].cue;
+                at[n++] = k;
+            }
+        const SbkManifestFile *sf = subtitles_for(f->lb->b->manifest, lang);
+        char *vtt = NULL;
+        size_t len = 0;
+        if (!sf || read_text(f->lb, sf->path, &vtt, &len) < 0)
+            continue; /* leave those texts empty rather than fail the search */
+        ret = sbk_search_vtt_cues(vtt, len, idx, n, got);
+        free(vtt);
+        for (int k = 0; ret == 0 && k < n; k++)
+            f->texts[at[k]] = got[k];
+    }
+    for (int i = 0; i < f->n_hits; i++)
+        if (f->hits[i].cue >= 0)
+            f->hits[i].text = f->texts[i] ? f->texts[i] : "";
+    return ret;
+}
 
 static int found_cmp(const void *a, const void *b)
 {
@@ -1212,7 +1261,7 @@ int sbk_library_search_json(SbkLibrary *lib, const char *query, const char *lang
                                           SBK_SEARCH_MAX_HITS, &nh);
         if (score <= 0)
             continue;
-        found[nf] = (Found){.score = score, .shelf = i, .n_hits = nh, .m = s->served[i]->b->manifest};
+        found[nf] = (Found){.score = score, .shelf = i, .n_hits = nh, .lb = s->served[i]};
         found[nf].hits = malloc((size_t)(nh ? nh : 1) * sizeof *scratch);
         if (!found[nf].hits) {
             ret = SBK_ENOMEM;
@@ -1223,14 +1272,23 @@ int sbk_library_search_json(SbkLibrary *lib, const char *query, const char *lang
     }
     qsort(found, nf, sizeof *found, found_cmp);
     size_t n = nf < (size_t)limit ? nf : (size_t)limit;
-    for (size_t i = 0; i < n; i++)
-        res[i] = (SbkCatalogResult){.m = found[i].m, .hits = found[i].hits, .n_hits = found[i].n_hits};
+    for (size_t i = 0; i < n; i++) {
+        ret = fill_cue_texts(&found[i]);
+        if (ret < 0)
+            goto done;
+        res[i] = (SbkCatalogResult){.m = found[i].lb->b->manifest, .hits = found[i].hits,
+                                    .n_hits = found[i].n_hits};
+    }
     /* Hits point into the snapshot's documents: build the JSON before
      * letting the snapshot go. */
     ret = sbk_catalog_search(query ? query : "", res, n, out, len);
 done:
-    for (size_t i = 0; found && i < nf; i++)
+    for (size_t i = 0; found && i < nf; i++) {
+        for (int k = 0; found[i].texts && k < found[i].n_hits; k++)
+            free(found[i].texts[k]);
+        free(found[i].texts);
         free(found[i].hits);
+    }
     free(found);
     free(res);
     sbk_search_query_clear(&q);

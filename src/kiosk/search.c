@@ -12,8 +12,10 @@
 
 typedef struct Field {
     uint8_t kind, lang;
-    uint32_t orig, fold;     /* offsets into the blobs */
-    uint32_t fold_len;
+    uint16_t pad;
+    uint32_t orig;            /* offset into `orig`, or UINT32_MAX (a cue: see `cue`) */
+    uint32_t fold, fold_len;  /* the encoded folded text */
+    uint32_t cue;             /* subtitles added by add_vtt: the cue's ordinal */
     int32_t start_ms, end_ms; /* subtitles: 12 h max fits */
 } Field;
 
@@ -27,6 +29,76 @@ struct SbkSearchDoc {
     char langs[SBK_SEARCH_MAX_LANGS][16];
     int n_langs;
 };
+
+/* ---- the one-byte form of folded text -----------------------------------
+ * Folded Kyrgyz and Russian text is almost all lower-case Cyrillic: two
+ * bytes a letter in UTF-8. The index keeps it one byte a letter: ASCII as
+ * is, the folded Cyrillic block U+0430..U+045F, the letters of Kyrgyz and its
+ * neighbours (ғ қ ң ү ұ ҳ ҷ һ ә ө) and Latin-1 lower case as 0x80..0xD9;
+ * anything else as 0xFF + four base-37 digits in 0xDA..0xFE. No byte of an
+ * escape is a letter byte and 0xFF only starts one, so a byte substring of
+ * the encoded text is exactly a substring of the folded text. */
+static const uint16_t extra_letters[] = {0x493, 0x49b, 0x4a3, 0x4af, 0x4b1,
+                                         0x4b3, 0x4b7, 0x4bb, 0x4d9, 0x4e9};
+#define ENC_CYR 0x80                      /* U+0430..U+045F: 48 bytes */
+#define ENC_EXTRA (ENC_CYR + 48)          /* 10 bytes */
+#define ENC_LATIN1 (ENC_EXTRA + 10)       /* U+00E0..U+00FF: 32 bytes, up to 0xD9 */
+#define ENC_DIGIT 0xDA                    /* 37 digit bytes, up to 0xFE */
+#define ENC_ESC 0xFF
+
+size_t sbk_search_encode(const char *folded, size_t len, char *out)
+{
+    const char *p = folded, *end = folded + len;
+    unsigned char *o = (unsigned char *)out;
+    while (p < end) {
+        int32_t cp = sbk_utf8_next(&p, end);
+        if (cp <= 0)
+            continue; /* invalid bytes and NUL carry no meaning */
+        if (cp < 0x80) {
+            *o++ = (unsigned char)cp;
+            continue;
+        }
+        if (cp >= 0x430 && cp <= 0x45f) {
+            *o++ = (unsigned char)(ENC_CYR + (cp - 0x430));
+            continue;
+        }
+        if (cp >= 0xe0 && cp <= 0xff) {
+            *o++ = (unsigned char)(ENC_LATIN1 + (cp - 0xe0));
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < sizeof extra_letters / sizeof extra_letters[0]; i++)
+            if (extra_letters[i] == cp)
+                break;
+        if (i < sizeof extra_letters / sizeof extra_letters[0]) {
+            *o++ = (unsigned char)(ENC_EXTRA + i);
+            continue;
+        }
+        *o++ = ENC_ESC;
+        for (int k = 3; k >= 0; k--) {
+            int32_t div = k == 3 ? 37 * 37 * 37 : k == 2 ? 37 * 37 : k == 1 ? 37 : 1;
+            *o++ = (unsigned char)(ENC_DIGIT + (cp / div) % 37);
+        }
+    }
+    return (size_t)(o - (unsigned char *)out);
+}
+
+/* Fold and encode; *out malloc'ed (not NUL-terminated text, but NUL-free). */
+static int fold_encode(const char *text, size_t len, char **out, size_t *out_len)
+{
+    char *folded = sbk_utf8_fold(text, len);
+    if (!folded)
+        return SBK_ENOMEM;
+    size_t flen = strlen(folded);
+    *out = malloc(flen * 5 / 2 + 1); /* a 2-byte character escaped takes 5 */
+    if (!*out) {
+        free(folded);
+        return SBK_ENOMEM;
+    }
+    *out_len = sbk_search_encode(folded, flen, *out);
+    free(folded);
+    return 0;
+}
 
 int sbk_search_doc_new(SbkSearchDoc **out)
 {
@@ -84,11 +156,12 @@ static int lang_slot(SbkSearchDoc *d, const char *lang)
     return d->n_langs++;
 }
 
-int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
-                       int64_t end_ms, const char *text, size_t len)
+static int add_field(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
+                     int64_t end_ms, const char *text, size_t len, int keep_text, uint32_t cue)
 {
     int ret = 0;
-    char *folded = NULL;
+    char *enc = NULL;
+    size_t elen = 0;
     if (kind < 0 || kind >= SBK_SEARCH_KINDS)
         return SBK_EINVAL;
     if (!text || len == 0)
@@ -96,11 +169,10 @@ int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t star
     int slot = lang_slot(d, lang);
     if (slot < 0)
         return SBK_ELIMIT;
-    folded = sbk_utf8_fold(text, len);
-    if (!folded)
-        return SBK_ENOMEM;
-    size_t flen = strlen(folded);
-    if (flen == 0)
+    ret = fold_encode(text, len, &enc, &elen);
+    if (ret < 0)
+        return ret;
+    if (elen == 0)
         goto done;
     if (d->n == d->cap) {
         uint32_t c = d->cap ? d->cap * 2 : 16;
@@ -112,28 +184,34 @@ int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t star
         d->f = f;
         d->cap = c;
     }
-    /* The original must not contain NUL either: fields are NUL-separated. */
-    size_t olen = strnlen(text, len);
     Field *f = &d->f[d->n];
-    f->kind = (uint8_t)kind;
-    f->lang = (uint8_t)slot;
-    f->orig = (uint32_t)d->orig_len;
-    f->fold = (uint32_t)d->fold_len;
-    f->fold_len = (uint32_t)flen;
+    *f = (Field){.kind = (uint8_t)kind, .lang = (uint8_t)slot, .orig = UINT32_MAX,
+                 .fold = (uint32_t)d->fold_len, .fold_len = (uint32_t)elen, .cue = cue};
     f->start_ms = (int32_t)(start_ms < 0 ? 0 : start_ms > INT32_MAX ? INT32_MAX : start_ms);
     f->end_ms = (int32_t)(end_ms < 0 ? 0 : end_ms > INT32_MAX ? INT32_MAX : end_ms);
-    ret = blob_append(&d->orig, &d->orig_len, &d->orig_cap, text, olen);
-    if (ret < 0)
-        goto done;
-    ret = blob_append(&d->fold, &d->fold_len, &d->fold_cap, folded, flen);
+    size_t orig_before = d->orig_len;
+    if (keep_text) {
+        /* The original must not contain NUL either: fields are NUL-separated. */
+        f->orig = (uint32_t)d->orig_len;
+        ret = blob_append(&d->orig, &d->orig_len, &d->orig_cap, text, strnlen(text, len));
+        if (ret < 0)
+            goto done;
+    }
+    ret = blob_append(&d->fold, &d->fold_len, &d->fold_cap, enc, elen);
     if (ret < 0) {
-        d->orig_len = f->orig; /* undo the half-added field */
+        d->orig_len = orig_before; /* undo the half-added field */
         goto done;
     }
     d->n++;
 done:
-    free(folded);
+    free(enc);
     return ret;
+}
+
+int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
+                       int64_t end_ms, const char *text, size_t len)
+{
+    return add_field(d, kind, lang, start_ms, end_ms, text, len, 1, UINT32_MAX);
 }
 
 static void shrink(char **blob, size_t len, size_t *cap)
@@ -254,26 +332,38 @@ static int blank(const char *s, const char *e)
     return 1;
 }
 
-int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, size_t len)
+typedef struct VttCursor {
+    const char *p, *end;
+    char *text;   /* one cue's cleaned text (as large as the file) */
+} VttCursor;
+
+static int vtt_begin(VttCursor *c, const char *vtt, size_t len)
 {
-    int ret = 0;
-    const char *p = vtt, *end = vtt + len;
-    char *text = NULL;
-    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-        p += 3;
-    if ((size_t)(end - p) < 6 || memcmp(p, "WEBVTT", 6) != 0)
-        return 0;
-    text = malloc(len + 1); /* a cue's cleaned text is never longer than the file */
-    if (!text)
+    c->p = vtt;
+    c->end = vtt + len;
+    c->text = NULL;
+    if (len >= 3 && memcmp(c->p, "\xef\xbb\xbf", 3) == 0)
+        c->p += 3;
+    if ((size_t)(c->end - c->p) < 6 || memcmp(c->p, "WEBVTT", 6) != 0)
+        return 1; /* not WebVTT: no cues */
+    c->text = malloc(len + 1); /* a cue's cleaned text is never longer than the file */
+    if (!c->text)
         return SBK_ENOMEM;
     /* Skip the header block. */
-    while (p < end) {
-        const char *le = line_end(p, end);
-        int was_blank = blank(p, le);
-        p = le < end ? le + 1 : end;
+    while (c->p < c->end) {
+        const char *le = line_end(c->p, c->end);
+        int was_blank = blank(c->p, le);
+        c->p = le < c->end ? le + 1 : c->end;
         if (was_blank)
             break;
     }
+    return 0;
+}
+
+/* The next cue with valid times and some text; 0 at the end. */
+static int vtt_next(VttCursor *c, int64_t *start, int64_t *stop, size_t *tlen)
+{
+    const char *p = c->p, *end = c->end;
     while (p < end) {
         /* One block: find its timing line (the first or second line). */
         const char *le = line_end(p, end);
@@ -281,21 +371,25 @@ int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, s
             p = le < end ? le + 1 : end;
             continue;
         }
-        const char *arrow = NULL;
-        for (int i = 0; i < 2 && p < end && !blank(p, le); i++) {
-            arrow = memmem(p, (size_t)(le - p), "-->", 3);
-            if (arrow || i == 1)
-                break;
-            p = le < end ? le + 1 : end; /* cue identifier line */
-            le = line_end(p, end);
+        const char *arrow = memmem(p, (size_t)(le - p), "-->", 3);
+        if (!arrow && le < end) {
+            /* a cue identifier, then the timing line */
+            const char *p2 = le + 1, *le2 = line_end(p2, end);
+            if (!blank(p2, le2) && (arrow = memmem(p2, (size_t)(le2 - p2), "-->", 3)) != NULL) {
+                p = p2;
+                le = le2;
+            }
         }
-        int64_t start = -1, stop = -1;
-        if (arrow) {
-            const char *t = p;
-            start = vtt_time(&t, arrow);
-            t = arrow + 3;
-            stop = vtt_time(&t, le);
+        if (!arrow) {
+            /* NOTE, STYLE, REGION or anything else: skip the whole block */
+            while (p < end && !blank(p, le = line_end(p, end)))
+                p = le < end ? le + 1 : end;
+            continue;
         }
+        const char *t = p;
+        *start = vtt_time(&t, arrow);
+        t = arrow + 3;
+        *stop = vtt_time(&t, le);
         p = le < end ? le + 1 : end;
         /* The text lines, up to the next blank line. */
         size_t o = 0;
@@ -307,18 +401,60 @@ int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, s
             if (te > p && te[-1] == '\r')
                 te--;
             if (o > 0)
-                text[o++] = ' ';
-            o = vtt_clean(text, o, p, te);
+                c->text[o++] = ' ';
+            o = vtt_clean(c->text, o, p, te);
             p = le < end ? le + 1 : end;
         }
-        if (start >= 0 && stop >= 0 && o > 0) {
-            ret = sbk_search_doc_add(d, SBK_SEARCH_SUBTITLES, lang, start, stop, text, o);
-            if (ret < 0)
-                goto done;
+        if (*start >= 0 && *stop >= 0 && o > 0) {
+            c->text[o] = '\0';
+            *tlen = o;
+            c->p = p;
+            return 1;
         }
     }
-done:
-    free(text);
+    c->p = p;
+    return 0;
+}
+
+int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, size_t len)
+{
+    VttCursor c;
+    int64_t start, stop;
+    size_t tlen;
+    int ret = vtt_begin(&c, vtt, len);
+    if (ret != 0)
+        return ret < 0 ? ret : 0;
+    for (uint32_t cue = 0; ret == 0 && vtt_next(&c, &start, &stop, &tlen); cue++)
+        ret = add_field(d, SBK_SEARCH_SUBTITLES, lang, start, stop, c.text, tlen, 0, cue);
+    free(c.text);
+    return ret;
+}
+
+int sbk_search_vtt_cues(const char *vtt, size_t len, const int *cues, int n, char **texts)
+{
+    VttCursor c;
+    int64_t start, stop;
+    size_t tlen;
+    for (int i = 0; i < n; i++)
+        texts[i] = NULL;
+    int ret = vtt_begin(&c, vtt, len);
+    if (ret != 0)
+        return ret < 0 ? ret : 0;
+    for (int cue = 0; ret == 0 && vtt_next(&c, &start, &stop, &tlen); cue++) {
+        for (int i = 0; i < n; i++) {
+            if (cues[i] == cue && !texts[i]) {
+                texts[i] = strdup(c.text);
+                if (!texts[i])
+                    ret = SBK_ENOMEM;
+            }
+        }
+    }
+    free(c.text);
+    if (ret < 0)
+        for (int i = 0; i < n; i++) {
+            free(texts[i]);
+            texts[i] = NULL;
+        }
     return ret;
 }
 
@@ -329,6 +465,7 @@ void sbk_search_query_clear(SbkSearchQuery *q)
     if (!q)
         return;
     free(q->buf);
+    free(q->enc);
     memset(q, 0, sizeof *q);
 }
 
@@ -360,7 +497,13 @@ int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
     q->buf = sbk_utf8_fold(qs, len);
     if (!q->buf)
         return SBK_ENOMEM;
-    char *p = q->buf, *end = q->buf + strlen(q->buf);
+    size_t flen = strlen(q->buf), eo = 0;
+    q->enc = malloc(flen * 5 / 2 + 1);
+    if (!q->enc) {
+        sbk_search_query_clear(q);
+        return SBK_ENOMEM;
+    }
+    char *p = q->buf, *end = q->buf + flen;
     while (p < end && q->n < SBK_SEARCH_MAX_WORDS) {
         size_t s;
         while (p < end && (s = sep_len(p, end)) > 0)
@@ -373,18 +516,21 @@ int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
             w++;
         while (we > w && (we[-1] == '-' || we[-1] == '.' || we[-1] == '\''))
             we--;
-        if (we == w)
+        char *e = q->enc + eo;
+        size_t elen = sbk_search_encode(w, (size_t)(we - w), e);
+        if (elen == 0)
             continue;
         /* Drop duplicates: "банк банк" is one word. */
         int dup = 0;
         for (int i = 0; i < q->n; i++)
-            if (q->lens[i] == (size_t)(we - w) && memcmp(q->words[i], w, q->lens[i]) == 0)
+            if (q->lens[i] == elen && memcmp(q->words[i], e, elen) == 0)
                 dup = 1;
         if (dup)
             continue;
-        q->words[q->n] = w;
-        q->lens[q->n] = (size_t)(we - w);
+        q->words[q->n] = e;
+        q->lens[q->n] = elen;
         q->n++;
+        eo += elen;
     }
     return 0;
 }
@@ -470,8 +616,10 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
     for (uint32_t i = 0; hits && i < n && out < max_hits; i++) {
         const Field *f = &d->f[cand[i].field];
         hits[out++] = (SbkSearchHit){.kind = f->kind, .lang = d->langs[f->lang],
-                                     .text = d->orig + f->orig, .start_ms = f->start_ms,
-                                     .end_ms = f->end_ms, .words = cand[i].words};
+                                     .text = f->orig == UINT32_MAX ? NULL : d->orig + f->orig,
+                                     .cue = f->orig == UINT32_MAX ? (int)f->cue : -1,
+                                     .start_ms = f->start_ms, .end_ms = f->end_ms,
+                                     .words = cand[i].words};
     }
     if (n_hits)
         *n_hits = out;

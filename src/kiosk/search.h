@@ -2,10 +2,13 @@
  *
  * One SbkSearchDoc per lesson, built at scan time from the manifest's titles
  * and descriptions and the cue text of the bundle's subtitles. Every field is
- * kept twice, as written (for the result) and folded with sbk_utf8_fold (for
- * matching), in two compact NUL-separated blobs. A query is folded the same
- * way and split into words; a lesson matches when every word is a substring of
- * one of its fields (AND). See docs/SEARCH.md for why this and not SQLite FTS5. */
+ * folded with sbk_utf8_fold and kept in a compact one-byte-per-letter form
+ * (sbk_search_encode) in one NUL-separated blob; titles and descriptions are
+ * also kept as written, cues only by their ordinal in the WebVTT file (the
+ * text of the few cues a search returns is read back from the bundle with
+ * sbk_search_vtt_cues). A query is folded and encoded the same way and split
+ * into words; a lesson matches when every word is a substring of one of its
+ * fields (AND). See docs/SEARCH.md for why this and not SQLite FTS5. */
 #ifndef SABAK_KIOSK_SEARCH_H
 #define SABAK_KIOSK_SEARCH_H
 
@@ -30,18 +33,27 @@ int sbk_search_doc_new(SbkSearchDoc **out);
 int sbk_search_doc_add(SbkSearchDoc *doc, int kind, const char *lang, int64_t start_ms,
                        int64_t end_ms, const char *text, size_t len);
 /* Add every cue of a WebVTT file (as written by sbk_subs_to_vtt; tags are
- * stripped and entities decoded, a cue's lines joined with a space).
+ * stripped and entities decoded, a cue's lines joined with a space). Only
+ * the folded text is kept: hits give the cue's ordinal (SbkSearchHit.cue).
  * Returns 0 or SBK_ENOMEM/SBK_ELIMIT; text that is not WebVTT adds nothing. */
 int sbk_search_doc_add_vtt(SbkSearchDoc *doc, const char *lang, const char *vtt, size_t len);
+/* The text of cues by ordinal (as add_vtt numbers them) from the same
+ * WebVTT: texts[i] malloc'ed for cues[i], NULL when there is no such cue.
+ * Returns 0 or SBK_ENOMEM. */
+int sbk_search_vtt_cues(const char *vtt, size_t len, const int *cues, int n, char **texts);
+/* The index's byte form of folded UTF-8 text (see search.c): writes at most
+ * len * 5 / 2 bytes to out, returns how many. */
+size_t sbk_search_encode(const char *folded, size_t len, char *out);
 /* Shrink the blobs to their final size (call once all fields are added). */
 void sbk_search_doc_finish(SbkSearchDoc *doc);
 /* Bytes of heap the document holds (for the memory budget). */
 size_t sbk_search_doc_bytes(const SbkSearchDoc *doc);
 void sbk_search_doc_free(SbkSearchDoc **doc);
 
-/* A parsed query: folded words (pointers into `buf`). */
+/* A parsed query: folded, encoded words (pointers into `enc`). */
 typedef struct SbkSearchQuery {
     char *buf;
+    char *enc;
     const char *words[SBK_SEARCH_MAX_WORDS];
     size_t lens[SBK_SEARCH_MAX_WORDS];
     int n;
@@ -55,7 +67,9 @@ void sbk_search_query_clear(SbkSearchQuery *q);
 typedef struct SbkSearchHit {
     int kind;              /* SBK_SEARCH_* */
     const char *lang;      /* points into the document */
-    const char *text;      /* the field as written, points into the document */
+    const char *text;      /* the field as written, points into the document;
+                              NULL for cues added by add_vtt (see `cue`) */
+    int cue;               /* that cue's ordinal in its WebVTT file, else -1 */
     int64_t start_ms, end_ms;
     int words;             /* how many query words this field contains */
 } SbkSearchHit;

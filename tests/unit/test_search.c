@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "kiosk/search.h"
+#include "sabak/core.h"
 
 static const char VTT_RU[] =
     "WEBVTT\n"
@@ -80,6 +83,8 @@ static void test_match_table(void **state)
         {"откроем сайт айыл", 1}, /* a cue's lines are joined with a space */
         {"айыл өкмөтү", 1},
         {"NOTE", 0},              /* comments are not cue text */
+        {"made hand", 0},
+        {"добрый", 1},            /* the cue after the comment block */
         {"", 0},
         {"   ", 0},
     };
@@ -98,18 +103,34 @@ static void test_match_table(void **state)
     assert_null(d);
 }
 
+/* The index's byte form of a word, for comparing with parsed queries. */
+static size_t enc(const char *word, char *out)
+{
+    char *f = sbk_utf8_fold(word, strlen(word));
+    assert_non_null(f);
+    size_t n = sbk_search_encode(f, strlen(f), out);
+    free(f);
+    return n;
+}
+
 static void test_query_parse(void **state)
 {
     (void)state;
     SbkSearchQuery q;
+    char e[64];
+    size_t n;
     assert_int_equal(sbk_search_query_parse(" «Ёлка», ЖАҢЫ-жыл... e-Mail  ёлка", &q), 0);
     assert_int_equal(q.n, 3); /* the repeated word counts once */
-    assert_int_equal(q.lens[0], strlen("елка"));
-    assert_memory_equal(q.words[0], "елка", q.lens[0]);
-    assert_int_equal(q.lens[1], strlen("жаңы-жыл"));
-    assert_memory_equal(q.words[1], "жаңы-жыл", q.lens[1]);
-    assert_int_equal(q.lens[2], strlen("e-mail"));
-    assert_memory_equal(q.words[2], "e-mail", q.lens[2]);
+    n = enc("елка", e);
+    assert_int_equal(n, 4); /* one byte a letter */
+    assert_int_equal(q.lens[0], n);
+    assert_memory_equal(q.words[0], e, n);
+    n = enc("жаңы-жыл", e);
+    assert_int_equal(n, 8);
+    assert_int_equal(q.lens[1], n);
+    assert_memory_equal(q.words[1], e, n);
+    assert_int_equal(q.lens[2], 6);
+    assert_memory_equal(q.words[2], "e-mail", 6);
     sbk_search_query_clear(&q);
     assert_int_equal(sbk_search_query_parse(",;:!? ... --", &q), 0);
     assert_int_equal(q.n, 0);
@@ -117,6 +138,37 @@ static void test_query_parse(void **state)
     assert_int_equal(sbk_search_query_parse(NULL, &q), 0);
     assert_int_equal(q.n, 0);
     sbk_search_query_clear(&q);
+}
+
+/* Letters outside the one-byte table are escaped: they match exactly, and
+ * a one-byte letter never matches inside an escape. */
+static void test_encoding(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *q;
+        int match;
+    } cases[] = {
+        {"中文 ΑΒΓ ж", "ж", 1},  {"中文 ΑΒΓ ж", "中", 1},   {"中文 ΑΒΓ ж", "文", 1},
+        {"中文 ΑΒΓ ж", "ΑΒΓ", 1}, {"中文 ΑΒΓ ж", "中文", 1}, {"中", "ж", 0},
+        {"中", "文", 0},         {"ЁЖИК ÀÉ", "ежик àé", 1}, {"ǅ 😀", "😀", 1},
+        {"ҒҚҢҮҰҲҶҺӘӨ", "ғқңүұҳҷһәө", 1}, {"ғ", "ң", 0}, {"Ӯ", "ӯ", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        SbkSearchDoc *d = NULL;
+        SbkSearchHit hits[SBK_SEARCH_MAX_HITS];
+        int n;
+        assert_int_equal(sbk_search_doc_new(&d), 0);
+        assert_int_equal(sbk_search_doc_add(d, SBK_SEARCH_TITLE, "ky", 0, 0, cases[i].text,
+                                            strlen(cases[i].text)), 0);
+        long score = run(d, cases[i].q, hits, &n);
+        if ((score > 0) != cases[i].match)
+            fail_msg("\"%s\" in \"%s\": expected %s", cases[i].q, cases[i].text,
+                     cases[i].match ? "a match" : "no match");
+        if (cases[i].match)
+            assert_string_equal(hits[0].text, cases[i].text);
+        sbk_search_doc_free(&d);
+    }
 }
 
 /* A subtitle hit gives the cue as written and its times. */
@@ -131,18 +183,34 @@ static void test_subtitle_hit(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(hits[0].kind, SBK_SEARCH_DESCRIPTION);
     assert_string_equal(hits[0].text, "Как опубликовать Бюджет на сайте");
+    assert_int_equal(hits[0].cue, -1);
     assert_int_equal(hits[1].kind, SBK_SEARCH_SUBTITLES);
     assert_string_equal(hits[1].lang, "ru");
     assert_int_equal(hits[1].start_ms, 12500);
     assert_int_equal(hits[1].end_ms, 15000);
-    assert_string_equal(hits[1].text, "Откроем сайт айыл ӨКМӨТҮ & бюджет <2024>");
+    assert_null(hits[1].text); /* cue text is read back from the file */
+    assert_int_equal(hits[1].cue, 1);
 
     assert_true(run(d, "ҢАРЫК", hits, &n) > 0);
     assert_int_equal(n, 1);
     assert_int_equal(hits[0].start_ms, 62250); /* mm:ss.ttt timing */
     assert_int_equal(hits[0].end_ms, 65000);
-    assert_string_equal(hits[0].text, "Ещё раз: ҢАРЫК"); /* \r removed */
+    assert_int_equal(hits[0].cue, 2);
     sbk_search_doc_free(&d);
+
+    /* The cues' text as the search returns it. */
+    int cues[] = {1, 2, 0, 3, 1};
+    char *texts[5];
+    assert_int_equal(sbk_search_vtt_cues(VTT_RU, strlen(VTT_RU), cues, 5, texts), 0);
+    assert_string_equal(texts[0], "Откроем сайт айыл ӨКМӨТҮ & бюджет <2024>");
+    assert_string_equal(texts[1], "Ещё раз: ҢАРЫК"); /* \r removed */
+    assert_string_equal(texts[2], "Добрый день!");
+    assert_null(texts[3]);
+    assert_string_equal(texts[4], texts[0]);
+    for (int i = 0; i < 5; i++)
+        free(texts[i]);
+    assert_int_equal(sbk_search_vtt_cues("1\n00:00:01,000 --> 00:00:02,000\nSRT\n", 36, cues, 1, texts), 0);
+    assert_null(texts[0]);
 }
 
 /* Hits: title, description, subtitles; more words first; at most max. */
@@ -222,12 +290,92 @@ static void test_odd_text(void **state)
     sbk_search_doc_free(&d); /* NULL is fine */
 }
 
+/* Scale: 1,000 lessons with two languages of subtitles (120 cues each, about
+ * the size of a 10-minute screencast). Prints the index size and query
+ * times; asserts only the results. */
+static void test_scale(void **state)
+{
+    (void)state;
+    enum { LESSONS = 1000, CUES = 120 };
+    static const char *const words_ru[] = {"откройте", "страницу", "бюджета", "нажмите", "кнопку",
+                                           "сохранить", "документ", "жители", "айыльного", "округа"};
+    static const char *const words_ky[] = {"ачыңыз", "барагын", "бюджеттин", "басыңыз", "баскычын",
+                                           "сактоо", "документти", "тургундар", "айыл", "өкмөтү"};
+    SbkSearchDoc **docs = calloc(LESSONS, sizeof *docs);
+    char *vtt = malloc(CUES * 600 + 16);
+    assert_non_null(docs);
+    assert_non_null(vtt);
+    size_t bytes = 0, text = 0;
+    char cue[512];
+    for (int i = 0; i < LESSONS; i++) {
+        assert_int_equal(sbk_search_doc_new(&docs[i]), 0);
+        snprintf(cue, sizeof cue, "Сабак %d: айыл өкмөтүнүн сайты", i);
+        assert_int_equal(sbk_search_doc_add(docs[i], SBK_SEARCH_TITLE, "ky", 0, 0, cue, strlen(cue)), 0);
+        for (int l = 0; l < 2; l++) {
+            const char *const *w = l ? words_ru : words_ky;
+            size_t o = (size_t)sprintf(vtt, "WEBVTT\n");
+            for (int c = 0; c < CUES; c++) {
+                int n = snprintf(cue, sizeof cue, "%s %s %s %s %s, %s %s %d", w[c % 10], w[(c + i) % 10],
+                                 w[(c * 3) % 10], w[(c + 7) % 10], w[(i + 1) % 10], w[(c * 7) % 10],
+                                 w[(c + 2) % 10], c);
+                /* one rare word in one cue of one lesson */
+                if (i == 777 && c == 99 && l == 1)
+                    n = snprintf(cue, sizeof cue, "Здесь ЁЛКА и Ңарык");
+                text += (size_t)n;
+                o += (size_t)sprintf(vtt + o, "\n%02d:%02d:%02d.000 --> %02d:%02d:%02d.500\n%s\n",
+                                     c * 4 / 3600, c * 4 / 60 % 60, c * 4 % 60, (c * 4 + 3) / 3600,
+                                     (c * 4 + 3) / 60 % 60, (c * 4 + 3) % 60, cue);
+            }
+            assert_int_equal(sbk_search_doc_add_vtt(docs[i], l ? "ru" : "ky", vtt, o), 0);
+        }
+        sbk_search_doc_finish(docs[i]);
+        bytes += sbk_search_doc_bytes(docs[i]);
+    }
+    free(vtt);
+    static const struct {
+        const char *q;
+        int lessons;
+    } qs[] = {{"елка ңарык", 1}, {"бюджета кнопку", LESSONS}, {"трактор", 0}, {"ө", LESSONS}};
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        SbkSearchQuery q;
+        SbkSearchHit hits[SBK_SEARCH_MAX_HITS];
+        int n, found = 0;
+        struct timespec t0, t1;
+        assert_int_equal(sbk_search_query_parse(qs[k].q, &q), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < LESSONS; i++)
+            if (sbk_search_doc_match(docs[i], &q, "ru", hits, SBK_SEARCH_MAX_HITS, &n) > 0) {
+                found++;
+                if (qs[k].lessons == 1) {
+                    assert_int_equal(i, 777);
+                    assert_int_equal(hits[0].start_ms, 99 * 4000);
+                    assert_int_equal(hits[0].end_ms, 99 * 4000 + 3500);
+                    assert_int_equal(hits[0].cue, 99);
+                }
+            }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        sbk_search_query_clear(&q);
+        assert_int_equal(found, qs[k].lessons);
+        print_message("search: \"%s\" over %d lessons: %d found in %.2f ms\n", qs[k].q, LESSONS, found,
+                      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    }
+    print_message("search: index of %d lessons x %d cues x 2 languages: %.1f MiB of cue text, "
+                  "%.1f MiB indexed (%.1f KiB per lesson)\n",
+                  LESSONS, CUES, (double)text / 1048576.0, (double)bytes / 1048576.0,
+                  (double)bytes / LESSONS / 1024.0);
+    for (int i = 0; i < LESSONS; i++)
+        sbk_search_doc_free(&docs[i]);
+    free(docs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_table),  cmocka_unit_test(test_query_parse),
+        cmocka_unit_test(test_encoding),
         cmocka_unit_test(test_subtitle_hit), cmocka_unit_test(test_hit_order),
         cmocka_unit_test(test_ranking),      cmocka_unit_test(test_odd_text),
+        cmocka_unit_test(test_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
