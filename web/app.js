@@ -825,6 +825,9 @@
       /* Same lesson (language switch or a search hit for it): keep playing. */
       renderLessonInfo(state.player.lesson);
       state.player.buildQualityMenu();
+      state.player.showTier();
+      var trs = $('video').querySelectorAll('track');
+      for (var ti = 0; ti < trs.length; ti++) trs[ti].label = langName(trs[ti].srclang);
       var sel = $('captions-select');
       for (var i = 0; i < sel.options.length; i++) {
         var o = sel.options[i];
@@ -884,7 +887,9 @@
     var tag = e.target && e.target.tagName;
     if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
     var k = e.key;
-    var onButton = tag === 'BUTTON' || tag === 'A';
+    /* Space on a button or link presses it; on the focused video the
+     * browser's own controls already toggle playback. */
+    var onButton = tag === 'BUTTON' || tag === 'A' || tag === 'VIDEO';
     if (k === 'Escape') { if (!$('help').hidden) { hideHelp(); $('help-button').focus(); } return; }
     var v = p.video;
     var handled = true;

@@ -237,7 +237,7 @@ async function browserChecks(origin, lib) {
       const meta = await page.$eval(`.card[data-id="${L1.id}"]`, (e) => e.textContent);
       assert(meta.includes('0:20') || meta.includes('0:19'), `duration missing in "${meta}"`);
       assert(meta.includes('Субтитрлер: Кыргызча, Орусча'), `subtitle languages missing in "${meta}"`);
-      assert(/Кадимки \d/.test(meta) && /Төмөн \d/.test(meta) && /Үн гана \d/.test(meta), `tier sizes missing in "${meta}"`);
+      assert(/Кадимки\s\d/.test(meta) && /Төмөн\s\d/.test(meta) && /Үн\sгана\s\d/.test(meta), `tier sizes missing in "${meta}"`);
       const api = await page.evaluate(() => fetch('/api/lessons').then((r) => r.json()));
       eq(api.damaged.length, 1, 'damaged bundles in /api/lessons');
       eq(api.lessons.length, 2, 'lessons in /api/lessons');
@@ -393,7 +393,7 @@ async function browserChecks(origin, lib) {
       await page.selectOption('#speed-select', '1');
     });
 
-    await check('keyboard: k pauses, l skips 10 s, ? opens the help', async () => {
+    await check('keyboard: k pauses, space toggles once, l skips 10 s, ? opens the help', async () => {
       await video(() => { const v = document.getElementById('video'); v.currentTime = 2; return v.play(); });
       await page.focus('#video');
       await page.keyboard.press('k');
@@ -401,6 +401,17 @@ async function browserChecks(origin, lib) {
       const t = await video(() => document.getElementById('video').currentTime);
       await page.keyboard.press('l');
       near(await video(() => document.getElementById('video').currentTime), t + 10, 0.3, 'after l');
+      // Space toggles exactly once, on the focused video and elsewhere.
+      await page.keyboard.press(' ');
+      await waitVideo(() => !document.getElementById('video').paused);
+      await page.keyboard.press(' ');
+      await waitVideo(() => document.getElementById('video').paused);
+      await page.focus('#main');
+      eq(await page.evaluate(() => document.activeElement.id), 'main', 'focus');
+      await page.keyboard.press(' ');
+      await waitVideo(() => !document.getElementById('video').paused);
+      await page.keyboard.press(' ');
+      await waitVideo(() => document.getElementById('video').paused);
       await page.keyboard.press('?');
       eq(await page.$eval('#help', (e) => e.hidden), false, 'help hidden after ?');
       await page.keyboard.press('Escape');
