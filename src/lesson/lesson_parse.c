@@ -89,8 +89,17 @@ static const char *const section_names[SEC_COUNT] = {
     "chapters.ky", "chapters.ru", "chapters.en", "subtitles",
 };
 
+static int is_blank(char c);
+
+/* The section named s[0..n), blanks around it ignored, or SEC_NONE. */
 static Section section_find(const char *s, size_t n)
 {
+    while (n && is_blank(*s)) {
+        s++;
+        n--;
+    }
+    while (n && is_blank(s[n - 1]))
+        n--;
     for (int i = 0; i < SEC_COUNT; i++)
         if (strlen(section_names[i]) == n && strncasecmp(s, section_names[i], n) == 0)
             return (Section)i;
@@ -192,12 +201,6 @@ static void check_section_line(Reader *r)
         return; /* inih reports the missing ']' itself */
     const char *s = r->raw + 1;
     size_t n = (size_t)(close - s);
-    while (n && is_blank(*s)) {
-        s++;
-        n--;
-    }
-    while (n && is_blank(s[n - 1]))
-        n--;
     if (section_find(s, n) == SEC_NONE)
         fail(r->p, SBK_EINVAL, "unknown section [%.*s]", (int)(close - r->raw - 1), r->raw + 1);
 }

@@ -82,7 +82,7 @@ static void test_full(void **state)
              "topic = citizen-budget\r\n"
              "order = -2\r\n"
              "\r\n"
-             "[title]\r\n"
+             "[ Title ]\r\n"
              "ky = Онлайн жарандык бюджет\r\n"
              "ru = Онлайн гражданский бюджет\r\n"
              "en =\r\n"
@@ -478,6 +478,14 @@ static void test_load_convention(void **state)
     free(dir);
 }
 
+static char last_warning[1024];
+
+static void capture_log(void *opaque, SbkLogLevel level, const char *line)
+{
+    if (level == SBK_LOG_WARN)
+        snprintf(last_warning, sizeof last_warning, "%s", line);
+}
+
 static void test_load_listed(void **state)
 {
     char *dir = make_lesson("listed", HEAD TITLE "[subtitles]\nru = subtitles/ru-1251.srt\n"
@@ -495,8 +503,14 @@ static void test_load_listed(void **state)
     assert_string_equal(err.msg, want);
 
     write_file(dir, "subtitles/ky.srt", "1\n");
-    if (sbk_lesson_load(dir, &L, &err) != 0)
+    sbk_log_set_sink(capture_log, NULL);
+    int rc = sbk_lesson_load(dir, &L, &err);
+    sbk_log_set_sink(NULL, NULL);
+    if (rc != 0)
         fail_msg("%s", err.msg);
+    snprintf(want, sizeof want,
+             "%s/lesson.ini: subtitles/en.srt is not listed under [subtitles] and is left out", dir);
+    assert_string_equal(last_warning, want);
     assert_int_equal(L->n_subs, 2);
     assert_string_equal(L->subs[0].lang, "ru"); /* listed order is kept */
     assert_string_equal(L->subs[1].lang, "ky");
