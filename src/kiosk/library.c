@@ -603,7 +603,7 @@ static int rescan_locked(SbkLibrary *lib, SbkError *err)
     lib->cur = s;
     pthread_mutex_unlock(&lib->snap_lock);
     s = prev;
-    if (lib->verifying)
+    if (__atomic_load_n(&lib->verifying, __ATOMIC_ACQUIRE))
         verify_kick(lib);
 done:
     for (size_t i = 0; i < n_todo; i++) {
@@ -897,17 +897,28 @@ int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *e
     ret = sbk_library_rescan(lib, err);
     if (ret < 0)
         goto fail;
+    /* Set before any thread exists: the watcher's and verifier's rescans
+     * read it to wake the verifier. */
+    __atomic_store_n(&lib->verifying, opt->background_verify ? 1 : 0, __ATOMIC_RELEASE);
     if (opt->watch) {
-        ret = watch_start(lib, err);
-        if (ret < 0)
-            goto fail;
+        /* No inotify (a full inotify table, a network file system): serve
+         * what is there and rescan on SIGHUP rather than refuse to start. */
+        SbkError werr = {0};
+        if (watch_start(lib, &werr) < 0) {
+            sbk_log(SBK_LOG_WARN, "%s; new bundles appear only after a rescan (SIGHUP)", werr.msg);
+            if (lib->watch_fd >= 0)
+                close(lib->watch_fd);
+            if (lib->wake_fd >= 0)
+                close(lib->wake_fd);
+            lib->watch_fd = lib->wake_fd = -1;
+        }
     }
     if (opt->background_verify) {
         if (pthread_create(&lib->verify_thr, NULL, verify_main, lib) != 0) {
+            __atomic_store_n(&lib->verifying, 0, __ATOMIC_RELEASE);
             ret = sbk_err(err, SBK_ENOMEM, "cannot start the verifier thread");
             goto fail;
         }
-        lib->verifying = 1;
     }
     *out = lib;
     return 0;
@@ -929,7 +940,7 @@ void sbk_library_close(SbkLibrary **plib)
         }
         pthread_join(lib->watch_thr, NULL);
     }
-    if (lib->verifying) {
+    if (__atomic_load_n(&lib->verifying, __ATOMIC_ACQUIRE)) {
         verify_kick(lib);
         pthread_join(lib->verify_thr, NULL);
     }
@@ -968,7 +979,8 @@ int sbk_library_verify_pending(SbkLibrary *lib)
 {
     int n = 0;
     Snapshot *s = snap_get(lib);
-    for (size_t i = 0; lib->verifying && i < s->n_items; i++)
+    int on = __atomic_load_n(&lib->verifying, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; on && i < s->n_items; i++)
         if (s->items[i].lb && __atomic_load_n(&s->items[i].lb->vstate, __ATOMIC_ACQUIRE) == V_PENDING)
             n++;
     snap_unref(&s);

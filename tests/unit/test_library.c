@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -821,6 +822,80 @@ static void test_search_json(void **state)
     sbk_library_close(&lib);
 }
 
+/* ---- readers during swaps --------------------------------------------- */
+
+typedef struct Reader {
+    SbkLibrary *lib;
+    int *stop;
+    int served, checked_bytes;
+} Reader;
+
+/* Resolve, read and search in a loop while bundles are swapped: every
+ * resolve either fails cleanly or gives bytes that match its own ETag. */
+static void *reader_main(void *arg)
+{
+    Reader *r = arg;
+    unsigned char *buf = malloc(64 * 1024);
+    while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE) && buf) {
+        SbkResolved res;
+        if (sbk_library_resolve_entry(r->lib, "swap", "media/standard.mp4", &res) == 0) {
+            char sha[SBK_SHA256_HEX], want[80];
+            if (sbk_pread_all(res.fd, buf, (size_t)res.size, (off_t)res.offset) == 0) {
+                sbk_sha256_hex(buf, (size_t)res.size, sha);
+                snprintf(want, sizeof want, "\"%s\"", sha);
+                r->checked_bytes += strcmp(want, res.etag) == 0 ? 1 : -1000000;
+            }
+            sbk_resolved_clear(&res);
+            r->served++;
+        }
+        char *s = NULL;
+        size_t n;
+        if (sbk_library_resolve_entry(r->lib, "swap", "subtitles/ru.vtt", &res) == 0)
+            sbk_resolved_clear(&res);
+        if (sbk_library_catalog_json(r->lib, &s, &n) == 0)
+            free(s);
+        if (sbk_library_search_json(r->lib, "откроем", "ru", 5, &s, &n) == 0)
+            free(s);
+    }
+    free(buf);
+    return NULL;
+}
+
+static void test_concurrent_swaps(void **state)
+{
+    (void)state;
+    const char *dir = new_dir("swaps");
+    Spec s = {"swap", 1, NULL, 1, "Алмаштыруу", "Замена", NULL, 81, 30000};
+    make_bundle(pjoin(dir, "swap.zip"), &s, NULL);
+    SbkLibrary *lib = open_lib(dir, 1, 1);
+    int stop = 0;
+    Reader rd[3];
+    pthread_t thr[3];
+    for (int i = 0; i < 3; i++) {
+        rd[i] = (Reader){.lib = lib, .stop = &stop};
+        assert_int_equal(pthread_create(&thr[i], NULL, reader_main, &rd[i]), 0);
+    }
+    SbkError err = {0};
+    for (int k = 0; k < 15; k++) {
+        s.seed = 100 + (uint32_t)k;
+        s.version = 1 + k % 3;
+        make_bundle(pjoin(dir, "swap.zip"), &s, NULL); /* renamed over: the watcher swaps it */
+        if (k % 4 == 0)
+            assert_int_equal(sbk_library_rescan(lib, &err), 0);
+        sleep_ms(20);
+    }
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        pthread_join(thr[i], NULL);
+        assert_true(rd[i].checked_bytes >= 0);
+        total += rd[i].served;
+    }
+    assert_true(total > 0);
+    assert_true(wait_counts(lib, 1, 0));
+    sbk_library_close(&lib);
+}
+
 /* ---- start-up with 1,000 bundles (measured, not asserted) ---------------- */
 
 static double now_s(void)
@@ -922,7 +997,7 @@ int main(void)
         cmocka_unit_test(test_scan_catalog), cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_rescan),       cmocka_unit_test(test_watch),
         cmocka_unit_test(test_verify),       cmocka_unit_test(test_cyrillic_names),
-        cmocka_unit_test(test_search_json),
+        cmocka_unit_test(test_search_json),  cmocka_unit_test(test_concurrent_swaps),
         cmocka_unit_test(test_startup_1000),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
