@@ -233,7 +233,7 @@ async function browserChecks(origin, lib) {
       // The server sorts by topic: citizen-budget before municipal-website.
       eq(await cardTitles(), [L2.title.ky, L1.title.ky], 'card titles');
       eq(await page.$$eval('.topic-title', (els) => els.map((e) => e.textContent)),
-        ['Жарандык бюджет', 'Муниципалдык веб-сайт'], 'topic headings');
+        ['Жарандык бюджет', 'Айыл өкмөтүнүн сайты'], 'topic headings');
       const meta = await page.$eval(`.card[data-id="${L1.id}"]`, (e) => e.textContent);
       assert(meta.includes('0:20') || meta.includes('0:19'), `duration missing in "${meta}"`);
       assert(meta.includes('Субтитрлер: Кыргызча, Орусча'), `subtitle languages missing in "${meta}"`);
