@@ -214,6 +214,28 @@ static int build_index(LibBundle *lb, SbkError *err)
     return 0;
 }
 
+/* Replace every occurrence of `path` (a path we opened: the bundle's, or
+ * "/proc/self/fd/N") in s with the file name. malloc'ed. */
+static char *name_reason(const char *s, const char *proc, const char *file)
+{
+    size_t pl = strlen(proc), fl = strlen(file), n = strlen(s);
+    char *out = malloc(n + (n / (pl ? pl : 1) + 1) * fl + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    while (*s) {
+        if (strncmp(s, proc, pl) == 0 && !(s[pl] >= '0' && s[pl] <= '9')) {
+            memcpy(out + o, file, fl);
+            o += fl;
+            s += pl;
+        } else {
+            out[o++] = *s++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Open one bundle file into *it: a LibBundle, or a damaged reason. Returns
  * SBK_ENOMEM only; every other failure is a damaged item. */
 static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen, Item *it)
@@ -281,10 +303,15 @@ damaged:
     ret = 0;
     if (!err.msg[0])
         snprintf(err.msg, sizeof err.msg, "%s: damaged", name);
-    /* Messages name the path we gave; the catalog shows the file name. */
-    size_t pl = strlen(path), skip = pl - strlen(name);
-    it->reason = strdup(strncmp(err.msg, path, pl) == 0 && err.msg[pl] == ':' ? err.msg + skip
-                                                                              : err.msg);
+    /* Messages name the path we gave; the catalog shows "<file>: why". */
+    it->reason = name_reason(err.msg, path, name);
+    if (it->reason && !(strncmp(it->reason, name, strlen(name)) == 0 && it->reason[strlen(name)] == ':')) {
+        char *r = NULL;
+        if (asprintf(&r, "%s: %s", name, it->reason) < 0)
+            r = NULL;
+        free(it->reason);
+        it->reason = r;
+    }
     if (!it->reason)
         ret = SBK_ENOMEM;
 done:
@@ -661,27 +688,6 @@ static void on_problem(void *opaque, const char *line)
     Problems *p = opaque;
     if (p->n++ == 0)
         snprintf(p->first, sizeof p->first, "%s", line);
-}
-
-/* Replace every "/proc/self/fd/N" in s with the file name. */
-static char *name_reason(const char *s, const char *proc, const char *file)
-{
-    size_t pl = strlen(proc), fl = strlen(file), n = strlen(s);
-    char *out = malloc(n + (n / (pl ? pl : 1) + 1) * fl + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    while (*s) {
-        if (strncmp(s, proc, pl) == 0 && !(s[pl] >= '0' && s[pl] <= '9')) {
-            memcpy(out + o, file, fl);
-            o += fl;
-            s += pl;
-        } else {
-            out[o++] = *s++;
-        }
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* Hash every entry of one bundle; record the result. */
