@@ -325,7 +325,21 @@
     $('qr-box').hidden = false;
   }
 
+  /* The kiosk picks up new and removed bundles by itself; a catalog left open
+   * on the office PC follows it: poll while the home page is visible. */
+  var pollTimer = 0;
+  function pollCatalog() {
+    if ($('view-home').hidden || document.hidden || !state.catalog) return;
+    getJSON('/api/lessons').then(function (doc) {
+      if (!state.catalog || doc.generation === state.catalog.generation) return;
+      state.catalog = doc;
+      state.catalogPromise = Promise.resolve(doc);
+      if (!$('view-home').hidden) renderCatalog();
+    }, function () { /* the kiosk may be restarting: try again next time */ });
+  }
+
   function showHome() {
+    if (!pollTimer) pollTimer = setInterval(pollCatalog, 30000);
     showView('view-home');
     document.title = t('app.title');
     setStatus(state.catalog ? '' : t('catalog.loading'));
@@ -377,7 +391,33 @@
     });
   }
 
+  /* Case folding as the server does it for Cyrillic and Latin (ё = е);
+   * toLowerCase keeps the length of these scripts, so offsets carry over. */
+  function fold(s) { return s.toLowerCase().replace(/ё/g, 'е'); }
+
+  /* The text with every query word wrapped in <mark>, as DOM nodes. */
+  function highlight(text, words) {
+    var f = fold(text);
+    var span = el('span');
+    if (f.length !== text.length || !words.length) { span.textContent = text; return span; }
+    var marks = [];
+    words.forEach(function (w) {
+      for (var at = f.indexOf(w); w && at >= 0; at = f.indexOf(w, at + w.length)) marks.push([at, at + w.length]);
+    });
+    marks.sort(function (a, b) { return a[0] - b[0]; });
+    var pos = 0;
+    marks.forEach(function (m) {
+      if (m[0] < pos) return;
+      span.appendChild(document.createTextNode(text.slice(pos, m[0])));
+      span.appendChild(el('mark', { text: text.slice(m[0], m[1]) }));
+      pos = m[1];
+    });
+    span.appendChild(document.createTextNode(text.slice(pos)));
+    return span;
+  }
+
   function renderResults(doc) {
+    var words = fold(String(doc.query || '')).split(/\s+/).filter(function (w) { return w !== ''; });
     var results = doc.results || [];
     var list = $('search-list');
     clear(list);
@@ -388,13 +428,17 @@
         if (h.field === 'subtitles') {
           var a = el('a', { className: 'hit-link', href: '#/lesson/' + encodeURIComponent(r.id) + '?t=' + h.start }, [
             el('span', { className: 'hit-time', text: fmtTime(h.start) }),
-            el('span', { className: 'hit-text', lang: h.lang, text: h.text })]);
+            highlight(h.text, words)]);
+          a.lastChild.className = 'hit-text';
+          if (h.lang) a.lastChild.setAttribute('lang', h.lang);
           a.setAttribute('aria-label', t('search.openAt', { time: fmtTime(h.start) }) + ': ' + h.text);
           return el('li', { className: 'hit hit-subs' }, [a]);
         }
-        return el('li', { className: 'hit' }, [
+        var item = el('li', { className: 'hit' }, [
           el('span', { className: 'hit-field', text: t('search.field.' + h.field) + ': ' }),
-          el('span', { lang: h.lang, text: h.text })]);
+          highlight(h.text, words)]);
+        if (h.lang) item.lastChild.setAttribute('lang', h.lang);
+        return item;
       });
       var title = pick(r.title);
       var h3 = el('h3', { className: 'result-title' }, [

@@ -449,12 +449,13 @@ async function browserChecks(origin, lib) {
       await page.waitForSelector('#search-results:not([hidden]) .result', { timeout: 5000 });
       const results = await page.$$eval('.result', (els) => els.map((e) => ({
         title: e.querySelector('.result-title').textContent,
-        hits: Array.from(e.querySelectorAll('.hit-link')).map((a) => [a.querySelector('.hit-time').textContent, a.querySelector('.hit-text').textContent, a.getAttribute('href')]),
+        hits: Array.from(e.querySelectorAll('.hit-link')).map((a) => [a.querySelector('.hit-time').textContent, a.querySelector('.hit-text').textContent,
+          Array.from(a.querySelectorAll('mark')).map((m) => m.textContent).join('|')]),
       })));
       eq(results.length, 1, 'results');
       eq(results[0].title, L1.title.ky, 'result title');
       eq(results[0].hits.length, 1, 'subtitle hits');
-      eq(results[0].hits[0].slice(0, 2), ['0:12', RU_CUES[2][2]], 'hit time and line');
+      eq(results[0].hits[0], ['0:12', RU_CUES[2][2], RU_ONLY_WORD], 'hit time, line and highlighted word');
       await page.setViewportSize({ width: 360, height: 640 });
       await page.screenshot({ path: path.join(SHOTS, 'search-360x640.png') });
       await page.setViewportSize({ width: 1280, height: 800 });
