@@ -568,7 +568,8 @@ static void test_repo_lessons(void **state)
     const char *src = getenv("SABAK_SRC");
     if (!src)
         skip();
-    static const char *const ids[] = {"municipal-website-01", "citizen-budget-01"};
+    static const char *const ids[] = {"municipal-website-01", "municipal-website-02",
+                                      "citizen-budget-01"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char path[1100], dir[1024];
         snprintf(dir, sizeof dir, "%s/lessons/%s", src, ids[i]);
