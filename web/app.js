@@ -584,6 +584,10 @@
         'data-tier': r.tier });
       v.insertBefore(s, first);
     });
+    /* With <source> children a failure fires on the sources, not the video:
+     * the last one failing means none of them played. */
+    var last = v.querySelectorAll('source');
+    if (last.length) last[last.length - 1].addEventListener('error', function () { setStatus(t('errors.media')); });
     v.load();
     this.showTier();
   };

@@ -254,8 +254,10 @@ async function browserChecks(origin, lib) {
       eq(await page.$eval('#qr-url', (a) => a.textContent), info.urls[0], 'LAN address beside the QR code');
     });
 
-    await check('screenshots: catalog at 1280×800 and 360×640', async () => {
+    await check('screenshots: catalog at 1280×800, 1024×768 and 360×640', async () => {
       await page.screenshot({ path: path.join(SHOTS, 'catalog-1280x800.png') });
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.screenshot({ path: path.join(SHOTS, 'catalog-1024x768.png') });
       await page.setViewportSize({ width: 360, height: 640 });
       await page.waitForTimeout(200);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -432,8 +434,10 @@ async function browserChecks(origin, lib) {
       near(await video(() => document.getElementById('video').currentTime), saved, 0.3, 'position on a fresh visit');
     });
 
-    await check('screenshots: player at 1280×800 and 360×640', async () => {
+    await check('screenshots: player at 1280×800, 1024×768 and 360×640', async () => {
       await page.screenshot({ path: path.join(SHOTS, 'player-1280x800.png') });
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.screenshot({ path: path.join(SHOTS, 'player-1024x768.png') });
       await page.setViewportSize({ width: 360, height: 640 });
       await page.waitForTimeout(200);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
