@@ -328,9 +328,10 @@ int sbk_subs_parse(const char *utf8, size_t len, const char *name, SbkSubs **out
         utf8 = "";
         len = 0;
     }
-    if (len > SBK_SUBS_MAX_BYTES) {
-        ret = sbk_err(err, SBK_ELIMIT, "%s: too large for a subtitle file (%zu bytes, limit %u)",
-                      name, len, SBK_SUBS_MAX_BYTES);
+    /* The file limit applies to the bytes read; converted to UTF-8, a
+     * Windows-1251 file doubles and UTF-16 grows by half. */
+    if (len > 3 * (size_t)SBK_SUBS_MAX_BYTES) {
+        ret = sbk_err(err, SBK_ELIMIT, "%s: too large for a subtitle file (%zu bytes)", name, len);
         goto done;
     }
     if (len >= 3 && memcmp(utf8, "\xef\xbb\xbf", 3) == 0) {

@@ -299,6 +299,10 @@ static const struct {
     {"srt cr only",
      "1\r00:00:01,000 --> 00:00:02,000\rбир\r\r2\r00:00:03,000 --> 00:00:04,000\rэки\r",
      2, {{1000, 2000, "бир"}, {3000, 4000, "эки"}}},
+    {"srt cr cr lf (a converter's leftovers)",
+     "1\r\r\n00:00:01,000 --> 00:00:02,000\r\r\nбир\r\r\nэки\r\r\n\r\r\n"
+     "2\r\r\n00:00:03,000 --> 00:00:04,000\r\r\nүч\r\r\n",
+     2, {{1000, 2000, "бир\nэки"}, {3000, 4000, "үч"}}},
     {"srt tags",
      "1\n00:00:01,000 --> 00:00:02,000\n<i>Курсив</i> <B>жоон</B> "
      "<font color=\"#ff0000\">кызыл</font> {\\an8}жогору\n",
@@ -437,6 +441,8 @@ static const struct {
      "x.ass:2: cue ends before it starts"},
     {"ass format without text last", "x.ass", "[Events]\nFormat: Start, End, Text, Style\n", SBK_EINVAL,
      "x.ass:2: the Format line needs Start, End and, last, Text"},
+    {"invalid utf-8 after cr cr lf", "x.srt", "1\r\r\n00:00:01,000 --> 00:00:02,000\r\r\nab\xc3\r\r\n",
+     SBK_EINVAL, "x.srt:3: text is not valid UTF-8"},
     {"invalid utf-8", "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nab\xff\n", SBK_EINVAL,
      "x.srt:3: text is not valid UTF-8"},
 };
