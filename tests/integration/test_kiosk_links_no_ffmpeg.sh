@@ -4,11 +4,13 @@
 set -euo pipefail
 : "${SABAK:?}" "${SABAK_PACK:?}"
 fail=0
-if ldd "$SABAK" | grep -E 'lib(avformat|avcodec|avfilter|swscale|swresample)\.so'; then
+kiosk_libs=$(ldd "$SABAK")
+pack_libs=$(ldd "$SABAK_PACK")
+if grep -E 'lib(avformat|avcodec|avfilter|swscale|swresample)\.so' <<<"$kiosk_libs"; then
   echo "FAIL: $SABAK links FFmpeg libraries" >&2
   fail=1
 fi
-if ! ldd "$SABAK_PACK" | grep -q 'libavcodec\.so'; then
+if ! grep -q 'libavcodec\.so' <<<"$pack_libs"; then
   echo "FAIL: $SABAK_PACK does not link libavcodec (is the check itself broken?)" >&2
   fail=1
 fi
