@@ -159,6 +159,7 @@ def main():
            re.search(r"^\S+Z 127\.0\.0\.1 GET /lessons/%s/media/standard\.mp4 206 100 \d+ms$" % LESSON,
                      log, re.M), log[-2000:])
     C.true("access log HEAD", re.search(r" HEAD /healthz 200 0 \d+ms$", log, re.M))
+    large_entry()
     C.done()
 
 
@@ -320,5 +321,118 @@ def run(srv, bundle, lib_bundle):
                abs(dur - mf["duration"]) < 0.15, p.stderr)
 
 
+class SparseFile:
+    """A file object that seeks over all-zero writes, so that python's
+    zipfile writes a bundle of several GiB that takes no disk space."""
+
+    def __init__(self, path):
+        self.f = open(path, "w+b")
+        self.end = 0
+
+    def write(self, b):
+        b = bytes(b)
+        if len(b) >= 4096 and b.count(0) == len(b):
+            self.f.seek(len(b), os.SEEK_CUR)
+        else:
+            self.f.write(b)
+        self.end = max(self.end, self.f.tell())
+        return len(b)
+
+    def tell(self):
+        return self.f.tell()
+
+    def seek(self, *a):
+        return self.f.seek(*a)
+
+    def seekable(self):
+        return True
+
+    def flush(self):
+        self.f.flush()
+
+    def close(self):
+        self.f.truncate(self.end)
+        self.f.close()
+
+
+def large_bundle(small, path, lesson_id, big_size):
+    """The small bundle plus a stored handout of big_size zero bytes
+    (ZIP64, sparse), the manifest listing it with its SHA-256."""
+    import hashlib
+    import zipfile
+    chunk = bytes(1 << 20)
+    h = hashlib.sha256()
+    left = big_size
+    while left:
+        n = min(left, len(chunk))
+        h.update(chunk[:n] if n < len(chunk) else chunk)
+        left -= n
+    m = st.manifest(small)
+    m["id"] = lesson_id
+    m["files"].append({"path": "handouts/big.bin", "kind": "handout",
+                       "mime": "application/octet-stream", "size": big_size,
+                       "sha256": h.hexdigest()})
+    out = SparseFile(path)
+    with zipfile.ZipFile(small) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "manifest.json":
+                data = json.dumps(m, ensure_ascii=False).encode()
+            zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            zi.compress_type = info.compress_type
+            zout.writestr(zi, data)
+        zi = zipfile.ZipInfo("handouts/big.bin", date_time=(1980, 1, 1, 0, 0, 0))
+        zi.compress_type = zipfile.ZIP_STORED
+        with zout.open(zi, "w", force_zip64=True) as w:
+            left = big_size
+            while left:
+                n = min(left, len(chunk))
+                w.write(chunk[:n] if n < len(chunk) else chunk)
+                left -= n
+    out.close()
+
+
+def large_entry():
+    """Entries and bundles over 4 GiB: 64-bit sizes and offsets all the way
+    (a sparse file; background hashing off)."""
+    work = st.tmpdir("server-large")
+    lib = os.path.join(work, "library")
+    os.makedirs(lib)
+    big = (4 << 30) + 12345
+    path = os.path.join(lib, "big-lesson-v1.zip")
+    large_bundle(st.packed_bundle(LESSON), path, "big-lesson", big)
+    cfg = os.path.join(work, "noverify.ini")
+    with open(cfg, "w") as f:
+        f.write("[server]\nverify = no\n")
+    srv = st.Server(lib, "--config", cfg)
+    try:
+        url = "/lessons/big-lesson/handouts/big.bin"
+        status, h, body = srv.request(url, method="HEAD")
+        C.eq("4 GiB entry HEAD", (status, h.get("content-length")), (200, str(big)))
+        status, h, body = srv.request(url, headers={"Range": "bytes=4294967290-4294967309"})
+        C.eq("4 GiB entry range across 4 GiB",
+             (status, h.get("content-range"), body),
+             (206, "bytes 4294967290-4294967309/%d" % big, bytes(20)))
+        status, h, body = srv.request(url, headers={"Range": "bytes=-7"})
+        C.eq("4 GiB entry last bytes", (status, h.get("content-range"), body),
+             (206, "bytes %d-%d/%d" % (big - 7, big - 1, big), bytes(7)))
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            f.seek(size - 100)
+            tail = f.read()
+        status, h, body = srv.request("/lessons/big-lesson.zip", headers={"Range": "bytes=-100"})
+        C.eq("bundle over 4 GiB, its last bytes",
+             (status, h.get("content-range"), body == tail),
+             (206, "bytes %d-%d/%d" % (size - 100, size - 1, size), True))
+        # the small entries after the big one's local header still resolve
+        status, h, body = srv.request("/lessons/big-lesson/subtitles/ru.vtt")
+        C.eq("small entry of the big bundle", (status, body), (200, st.entry_bytes(path, "subtitles/ru.vtt")))
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["large"]:
+        large_entry()
+        C.done()
     main()
