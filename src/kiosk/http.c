@@ -24,6 +24,7 @@
 #include "sabak/core.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
+#define MAX_DROPPED_BODY (64 * 1024)
 
 static int64_t now_us(void)
 {
@@ -562,13 +563,21 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         log_target(url, req->target, sizeof req->target);
         client_address(conn, req->client, sizeof req->client);
         int framing = check_framing(req);
-        if (framing) {
+        int known = strcmp(req->method, "GET") == 0 || req->head ||
+                    strcmp(req->method, "OPTIONS") == 0;
+        if (framing || !known) {
             /* Queued at the first call: MHD reads nothing more from this
-             * connection and closes it after the answer. */
+             * connection (no upload is ever read) and closes it after the
+             * answer. */
             SbkReply r;
             reply_init(&r);
             req->close = 1;
-            sbk_reply_error(&r, framing);
+            if (framing) {
+                sbk_reply_error(&r, framing);
+            } else {
+                sbk_reply_error(&r, 405);
+                r.allow = ALLOW_METHODS;
+            }
             return sbk_http_queue(req, &r);
         }
         /* Answer at the next call, once MHD has the whole request: a
@@ -576,9 +585,11 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* A body nobody asked for (GET with a body): read and dropped. */
+        /* A body nobody asked for (GET with a body): read and dropped, up
+         * to a limit; past it the connection is closed. */
+        req->dropped += *upload_data_size;
         *upload_data_size = 0;
-        return MHD_YES;
+        return req->dropped > MAX_DROPPED_BODY ? MHD_NO : MHD_YES;
     }
     if (req->answered)
         return MHD_YES;

@@ -86,6 +86,7 @@ typedef struct SbkRequest {
     int64_t bytes;
     int answered;
     int close;                 /* answer with Connection: close */
+    size_t dropped;            /* request body bytes read and dropped */
     int watch_slot;            /* slow-reader watchdog slot, -1 none */
 } SbkRequest;
 

@@ -75,6 +75,22 @@ def smuggling(srv):
                    + inner + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     C.eq("GET with body: two answers", count_answers(resp), 2)
     C.true("GET with body: body not run as a request", b'"name"' not in resp)
+    # a big upload to a read-only server: refused at once, the body never read
+    resp = srv.raw(b"POST /lessons/%s/poster.jpg HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Length: 100000000\r\n\r\n" % LESSON.encode() + b"x" * 1000)
+    C.eq("POST with a large body -> 405 at once", st.raw_status(resp), 405)
+    # a GET whose body goes on and on: the connection is closed
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+    sent, closed = 0, False
+    try:
+        while sent < 10000000:
+            s.sendall(b"y" * 65536)
+            sent += 65536
+    except OSError:
+        closed = True
+    s.close()
+    C.true("endless GET body: connection closed", closed, "sent %d bytes" % sent)
     # garbage request line
     resp = srv.raw(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
     C.true("TLS hello / garbage", st.raw_status(resp) in (400, None), resp[:60])
