@@ -155,6 +155,9 @@
       document.documentElement.lang = lang;
       $('lang-select').value = lang;
       applyI18n(document);
+      /* 0.75× reads 0,75× in Kyrgyz and Russian. */
+      var speeds = $('speed-select').options;
+      for (var i = 0; i < speeds.length; i++) speeds[i].textContent = speeds[i].value.replace('.', t('units.decimal')) + '×';
     });
   }
 
