@@ -96,10 +96,17 @@ def pack(src, out_dir, tiers="standard,low,audio"):
 def packed_bundle(lesson_id, version=1, seconds=3, **kw):
     """A bundle for lesson_id/version, packed once per build dir and cached
     (tests run in parallel: a lock file serialises the packing)."""
+    import hashlib
+    # A rebuilt packer invalidates the cache: its mtime is part of the key.
+    packer = os.environ.get("SABAK_PACK") or SABAK
+    try:
+        stamp = str(os.stat(packer).st_mtime_ns)
+    except OSError:
+        stamp = "0"
     cache = os.path.join(TMP_ROOT, "sabaktest-cache")
     os.makedirs(cache, exist_ok=True)
-    key = "%s-v%d-%ds%s" % (lesson_id, version, seconds,
-                            "".join("-%s=%s" % (k, kw[k]) for k in sorted(kw)).replace("/", "_"))
+    desc = repr((stamp, lesson_id, version, seconds, sorted(kw.items())))
+    key = "%s-v%d-%s" % (lesson_id, version, hashlib.sha256(desc.encode()).hexdigest()[:16])
     final = os.path.join(cache, key + ".zip")
     lock = _lock(os.path.join(cache, key + ".lock"))
     try:
