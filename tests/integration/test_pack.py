@@ -414,15 +414,32 @@ class BadInputTest(unittest.TestCase):
     def test_unwritable_output_folder(self):
         d, out = self.lesson("ro-out", video_from=self.good)
         os.chmod(out, 0o555)
-        prefix = ()
-        if os.geteuid() == 0:  # root writes anywhere: act as an ordinary trainer
-            for p in (self.tmp, d, os.path.join(d, "subtitles")):
-                os.chmod(p, 0o755)
-            for f in ("lesson.ini", "recording.mp4", "subtitles/ky.srt", "subtitles/ru.srt"):
-                os.chmod(os.path.join(d, f), 0o644)
-            prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-            os.chmod(os.path.dirname(os.path.abspath(SABAK)), 0o755)
-        self.pack_fails(d, out, "cannot write to folder %s: Permission denied" % out, prefix)
+        if os.geteuid() != 0:
+            self.pack_fails(d, out, "cannot write to folder %s: Permission denied" % out)
+            return
+        # root writes anywhere: act as an ordinary trainer (nobody), with the
+        # binaries and the lesson in a folder nobody can reach.
+        box = tempfile.mkdtemp(prefix="sabak-ro-")
+        try:
+            os.chmod(box, 0o755)
+            pack = os.environ.get("SABAK_PACK", os.path.join(os.path.dirname(SABAK), "sabak-pack"))
+            shutil.copy(SABAK, os.path.join(box, "sabak"))
+            shutil.copy(pack, os.path.join(box, "sabak-pack"))
+            lesson = os.path.join(box, "lesson")
+            shutil.copytree(d, lesson)
+            for root, dirs, files in os.walk(lesson):
+                os.chmod(root, 0o755)
+                for f in files:
+                    os.chmod(os.path.join(root, f), 0o644)
+            ro = os.path.join(lesson, "out")
+            os.chmod(ro, 0o555)
+            r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     os.path.join(box, "sabak"), "pack", lesson, "-o", ro, "--quiet"])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.stderr.strip(), "sabak: cannot write to folder %s: Permission denied" % ro)
+            self.assertEqual(leftovers(ro), [])
+        finally:
+            shutil.rmtree(box, ignore_errors=True)
 
     def test_full_disk(self):
         d, out = self.lesson("full-disk", video_from=self.good)
