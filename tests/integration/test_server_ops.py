@@ -172,10 +172,49 @@ def sigterm_and_kill(work):
         srv2.stop()
 
 
+def web_dir(work):
+    """--web-dir serves a folder's copy (by exact name only); SIGHUP rereads
+    it. The example config in packaging/ loads."""
+    web = os.path.join(work, "web")
+    os.makedirs(os.path.join(web, "i18n"))
+    os.makedirs(os.path.join(web, "offline"))
+    with open(os.path.join(web, "index.html"), "w", encoding="utf-8") as f:
+        f.write("<!doctype html><title>сабак</title>один")
+    with open(os.path.join(web, "i18n", "ky.json"), "w", encoding="utf-8") as f:
+        f.write('{"title": "Сабактар"}')
+    with open(os.path.join(web, "offline", "player.html"), "w") as f:
+        f.write("offline")
+    with open(os.path.join(web, ".secret.js"), "w") as f:
+        f.write("hidden")
+    lib = os.path.join(work, "library-web")
+    os.makedirs(lib)
+    src = os.environ.get("SABAK_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+    srv = st.Server(lib, "--config", os.path.join(src, "packaging", "sabak.ini"), "--web-dir", web)
+    try:
+        status, h, body = srv.request("/")
+        C.eq("--web-dir index", (status, body.decode()), (200, "<!doctype html><title>сабак</title>один"))
+        status, h, body = srv.request("/i18n/ky.json")
+        C.eq("--web-dir i18n", (status, h.get("content-type"), body.decode()),
+             (200, "application/json", '{"title": "Сабактар"}'))
+        for path in ["/static/offline/player.html", "/static/.secret.js", "/static/../index.html",
+                     "/static/%2e%2e/%2e%2e/etc/passwd"]:
+            C.true("--web-dir %s refused" % path, status_of(srv, path) in (400, 404))
+        with open(os.path.join(web, "index.html"), "w", encoding="utf-8") as f:
+            f.write("два")
+        mark = len(srv.lines)
+        srv.signal(signal.SIGHUP)
+        C.true("rescan logged (web)", srv.wait_line(r"sabak: library rescanned", 15, mark))
+        status, h, body = srv.request("/")
+        C.eq("--web-dir reread on SIGHUP", (status, body.decode()), (200, "два"))
+    finally:
+        srv.stop()
+
+
 def main():
     work = st.tmpdir("server-ops")
     streaming_changes(work)
     sighup(work)
+    web_dir(work)
     sigterm_and_kill(work)
     C.done()
 
