@@ -339,8 +339,8 @@ static int is_loopback(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
 }
 
-/* One URL per LAN address a wildcard listener answers on (IPv4, and global
- * IPv6 for "::"); a specific address is its own URL. */
+/* One URL per LAN address a wildcard listener answers on (IPv4 for 0.0.0.0,
+ * global IPv6 for "::"); a specific address is its own URL. */
 static int collect_lan_urls(SbkKiosk *k, const SockAddr *bound, const unsigned *ports)
 {
     struct ifaddrs *ifa = NULL;
@@ -357,7 +357,9 @@ static int collect_lan_urls(SbkKiosk *k, const SockAddr *bound, const unsigned *
         for (struct ifaddrs *i = have_ifa ? ifa : NULL; i; i = i->ifa_next) {
             if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || is_loopback(i->ifa_addr))
                 continue;
-            if (i->ifa_addr->sa_family == AF_INET ||
+            /* MHD binds "::" IPv6-only (so that 0.0.0.0 and :: can share a
+             * port): each wildcard lists its own family's addresses. */
+            if ((any4 && i->ifa_addr->sa_family == AF_INET) ||
                 (any6 && i->ifa_addr->sa_family == AF_INET6 &&
                  !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr)))
                 if (add_url(k, url_for(i->ifa_addr, ports[d])))
