@@ -39,10 +39,18 @@ test: build build-asan
 samples: build
 	tools/make-sample-media lessons
 
+# Pack every lesson whose bundle is missing or older than its sources (or
+# than sabak-pack itself).
 library: samples
 	mkdir -p $(LIBRARY)
 	@for d in lessons/*/; do \
 	  [ -f "$$d/lesson.ini" ] || continue; \
+	  id=$$(sed -n 's/^id *= *//p' "$$d/lesson.ini" | head -n1); \
+	  ver=$$(sed -n 's/^version *= *//p' "$$d/lesson.ini" | head -n1); \
+	  out="$(LIBRARY)/$$id-v$$ver.zip"; \
+	  if [ -f "$$out" ] && [ -z "$$(find "$$d" $(BUILD)/sabak-pack -newer "$$out" -print -quit)" ]; then \
+	    echo "$$out is up to date"; continue; \
+	  fi; \
 	  ./$(BUILD)/sabak pack "$$d" -o $(LIBRARY)/ || exit 1; \
 	done
 
