@@ -407,7 +407,9 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     req->answered = 1;
-    if (ret == MHD_YES && req->bytes > 0)
+    /* Small answers fit in the socket buffers: MHD is done with them at
+     * once, so only large ones are watched for slow readers. */
+    if (ret == MHD_YES && req->bytes > 64 * 1024)
         watch_add(req, (uint64_t)req->bytes);
     return ret;
 }
@@ -661,6 +663,8 @@ static void *watch_main(void *arg)
                 /* The slot is removed (under this lock) before MHD closes
                  * the socket, so the descriptor is still this connection's.
                  * MHD sees the error on its next send and closes it. */
+                struct linger lg = {1, 0}; /* and drop what the kernel still holds */
+                setsockopt(w->slots[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
                 shutdown(w->slots[i].fd, SHUT_RDWR);
                 sbk_log(SBK_LOG_WARN, "closed a connection that read too slowly");
                 w->slots[i].deadline_us = INT64_MAX;
