@@ -29,8 +29,9 @@ static const char usage_text[] =
     "                        low       H.264 360p (screencasts 480p 10 fps) + AAC, weak WiFi\n"
     "                        audio     AAC mono 32 kbit/s only\n"
     "                        av1       AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
-    "  -j, --jobs N        encoder threads per rendition (default 1: the renditions\n"
-    "                      already run in parallel); the same N gives the same bytes\n"
+    "  -j, --jobs N        encoder threads per video rendition (default 2; the\n"
+    "                      renditions also run in parallel); the same N gives the\n"
+    "                      same bytes on every machine\n"
     "  -q, --quiet         no progress line and no notes, only errors\n"
     "  -v, --verbose       also print what the probe found\n"
     "  -h, --help          show this help\n"
@@ -135,6 +136,8 @@ int main(int argc, char **argv)
     }
     cli_init_logging(quiet, verbose);
     sbk_media_init();
+    /* SVT-AV1 prints to stderr on its own; keep it to warnings unless -v. */
+    setenv("SVT_LOG", verbose ? "3" : "2", 0);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

@@ -200,7 +200,7 @@ static int build_graph(Transcoder *t, SbkError *err)
             if (!o->tier->has_video)
                 continue;
             if (append(&desc, &len, &cap,
-                       "[v%d]fps=%d/%d,scale=%d:%d:flags=bicubic,setsar=1,format=yuv420p[vo%d];",
+                       "[v%d]fps=%d/%d,scale=%d:%d:flags=lanczos,setsar=1,format=yuv420p[vo%d];",
                        i, o->fps.num, o->fps.den, o->w, o->h, i) < 0)
                 goto nomem;
             snprintf(name, sizeof name, "vo%d", i);
@@ -305,12 +305,11 @@ static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
     c->gop_size = (int)floor(10.0 * av_q2d(o->fps));
     if (c->gop_size < 1)
         c->gop_size = 1;
-    /* One x264 thread per rendition by default: the renditions run in
-     * parallel in threads of their own, and x264's frame threads make VBV
-     * rate control depend on timing (different bytes on every run). More
-     * threads per rendition (--jobs) use sliced threads, which keep the
-     * output reproducible. */
-    c->thread_count = t->job->threads > 0 ? t->job->threads : 1;
+    /* The renditions run in parallel in threads of their own. Within one,
+     * x264 uses SLICED threads (2 by default, so the heavy standard tier
+     * does not leave a core idle): x264's frame threads make VBV rate
+     * control depend on timing, giving different bytes on every run. */
+    c->thread_count = t->job->threads > 0 ? t->job->threads : 2;
     c->color_primaries = t->vdec->color_primaries;
     c->color_trc = t->vdec->color_trc;
     c->colorspace = t->vdec->colorspace;
@@ -791,7 +790,17 @@ static void codec_strings(Output *o)
             }
             snprintf(v, sizeof v, "avc1.%02X%02X%02X", profile_idc, constraints, level);
         } else if (o->venc->codec_id == AV_CODEC_ID_AV1) {
-            snprintf(v, sizeof v, "av01.0.%02dM.08", o->h <= 480 ? 4 : 8);
+            /* av1C: marker|version, seq_profile(3)|seq_level_idx_0(5),
+             * seq_tier_0(1)|high_bitdepth(1)|twelve_bit(1)|... */
+            const uint8_t *x = o->venc->extradata;
+            int profile = 0, level = 8, tier = 0, depth = 8;
+            if (x && o->venc->extradata_size >= 4 && (x[0] & 0x80)) {
+                profile = x[1] >> 5;
+                level = x[1] & 31;
+                tier = x[2] >> 7;
+                depth = (x[2] & 0x40) ? ((x[2] & 0x20) ? 12 : 10) : 8;
+            }
+            snprintf(v, sizeof v, "av01.%d.%02d%c.%02d", profile, level, tier ? 'H' : 'M', depth);
         }
     }
     if (o->aenc) {
