@@ -56,6 +56,23 @@ function srt(cues) {
   return cues.map((c, i) => `${i + 1}\n${ts(c[0])} --> ${ts(c[1])}\n${c[2]}\n`).join('\n');
 }
 
+// Old Windows tools save Russian subtitles in Windows-1251; lesson 1's ru.srt
+// is written that way so the checks below prove the whole path (detection,
+// conversion, WebVTT, the browser's text track) keeps the Cyrillic intact.
+function cp1251(text) {
+  const out = [];
+  for (const ch of text) {
+    const c = ch.codePointAt(0);
+    if (c < 0x80) out.push(c);
+    else if (c >= 0x410 && c <= 0x44f) out.push(c - 0x410 + 0xc0);
+    else if (c === 0x401) out.push(0xa8);
+    else if (c === 0x451) out.push(0xb8);
+    else if (c === 0xab || c === 0xbb) out.push(c);
+    else throw new Error(`no Windows-1251 code for ${ch}`);
+  }
+  return Buffer.from(out);
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
@@ -80,7 +97,8 @@ function makeLessons(work) {
       `[description]\nky = Кыска сынамык сабак.\nru = Короткий пробный урок.\n\n` +
       `[chapters.ky]\n00:00:00 = Киришүү\n00:00:10 = Жарыялоо\n\n[chapters.ru]\n00:00:00 = Введение\n00:00:10 = Публикация\n`);
     fs.writeFileSync(path.join(d, 'subtitles', 'ky.srt'), srt(KY_CUES));
-    fs.writeFileSync(path.join(d, 'subtitles', 'ru.srt'), srt(L === L1 ? RU_CUES : RU_CUES.slice(0, 2)));
+    fs.writeFileSync(path.join(d, 'subtitles', 'ru.srt'),
+      L === L1 ? cp1251(srt(RU_CUES)) : srt(RU_CUES.slice(0, 2)));
     run(SABAK, ['pack', d, '-o', lib + '/'], { timeout: 600000 });
   }
   // A damaged bundle next to the good ones: listed as damaged, never shown.
