@@ -131,6 +131,10 @@ int cmd_serve(int argc, char **argv)
     SbkKiosk *k = NULL;
     SbkError err = {0};
     sbk_kiosk_config_init(&cfg);
+    /* Without TZ, glibc stats /etc/localtime on every localtime() call, and
+     * libarchive makes dozens per bundle: a third of the scan time with
+     * 1,000 bundles. A TZ naming the file makes glibc read it once. */
+    setenv("TZ", ":/etc/localtime", 0);
     optind = 1;
     while ((c = getopt_long(argc, argv, "l:L:c:w:qh", opts, NULL)) != -1) {
         switch (c) {

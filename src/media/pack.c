@@ -90,7 +90,8 @@ static int parse_tiers(Pack *p, SbkError *err)
         if (dup)
             continue;
         if (t->has_video && !p->probe.has_video) {
-            sbk_log(SBK_LOG_INFO, "%s: no video, so no %s rendition", p->lesson->id, t->name);
+            if (!p->lesson->audio_only) /* expected for audio-only lessons */
+                sbk_log(SBK_LOG_INFO, "%s: no video, so no %s rendition", p->lesson->id, t->name);
             continue;
         }
         if (!t->has_video && !p->probe.has_audio) {

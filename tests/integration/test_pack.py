@@ -332,6 +332,40 @@ class PackTest(unittest.TestCase):
         self.assertTrue(r.stderr.strip(), "verify must say what is wrong")
 
 
+    def test_audio_only_lesson_with_handouts(self):
+        d = os.path.join(self.tmp, "audio-only")
+        os.makedirs(os.path.join(d, "subtitles"))
+        os.makedirs(os.path.join(d, "handouts"))
+        ffmpeg("-f", "lavfi", "-i", "sine=d=5", "-c:a", "aac", os.path.join(d, "talk.m4a"))
+        with open(os.path.join(d, "lesson.ini"), "w", encoding="utf-8") as f:
+            f.write("[lesson]\nid = audio-01\nversion = 2\nvideo = talk.m4a\naudio_only = true\n"
+                    "[title]\nru = Только звук\n")
+        with open(os.path.join(d, "subtitles", "ru.srt"), "w", encoding="utf-8") as f:
+            f.write("1\n00:00:01,000 --> 00:00:03,000\nПривет\n")
+        pdf = b"%PDF-1.4 handout"
+        with open(os.path.join(d, "handouts", "Бюджет 2026.pdf"), "wb") as f:
+            f.write(pdf)
+        with open(os.path.join(d, "handouts", "notes.txt"), "w", encoding="utf-8") as f:
+            f.write("заметки\n")
+        r = run([SABAK, "pack", d, "-o", d + "/"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("rendition", r.stderr)  # no notes about video tiers of an audio lesson
+        bundle = os.path.join(d, "audio-01-v2.zip")
+        with zipfile.ZipFile(bundle) as z:
+            names = z.namelist()
+            m = json.loads(z.read("manifest.json"))
+            self.assertEqual(z.read("handouts/Бюджет 2026.pdf"), pdf)
+            self.assertEqual(z.getinfo("handouts/Бюджет 2026.pdf").compress_type, zipfile.ZIP_STORED)
+            self.assertEqual(z.getinfo("handouts/notes.txt").compress_type, zipfile.ZIP_DEFLATED)
+        self.assertEqual(names, ["manifest.json", "index.html", "subtitles/ru.vtt", "media/audio.m4a",
+                                 "handouts/notes.txt", "handouts/Бюджет 2026.pdf"])
+        self.assertEqual(m["content"], "audio")
+        self.assertEqual(m["version"], 2)
+        kinds = {f["path"]: (f["kind"], f["mime"]) for f in m["files"]}
+        self.assertEqual(kinds["handouts/Бюджет 2026.pdf"], ("handout", "application/pdf"))
+        self.assertEqual(run([SABAK, "verify", bundle]).returncode, 0)
+
+
 class BadInputTest(unittest.TestCase):
     """Each bad input: the exact one-line message, exit 1, nothing left behind."""
 
