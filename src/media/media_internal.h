@@ -48,12 +48,16 @@ struct SbkTier {
     const char *mime;
 };
 
+/* Clockwise rotation (0/90/180/270) a stream's display matrix asks for. */
+int sbk_media_stream_rotation(AVStream *st);
+
 /* Motion share between two 8-bit gray images of w*h (0..1). */
 double sbk_media_motion(const uint8_t *a, const uint8_t *b, int w, int h, int stride);
 
-/* Encode one frame (any pixel format) as a JPEG of width w (height keeps
- * the aspect, even) to path, atomically. */
-int sbk_media_write_jpeg(const AVFrame *frame, int w, const char *path, int *out_w, int *out_h,
-                         SbkError *err);
+/* Encode one frame (any pixel format), turned clockwise by `rotation`
+ * degrees (0/90/180/270), as a JPEG at most `maxw` wide (height keeps the
+ * aspect, even) to path, atomically. */
+int sbk_media_write_jpeg(const AVFrame *frame, int rotation, int maxw, const char *path,
+                         int *out_w, int *out_h, SbkError *err);
 
 #endif

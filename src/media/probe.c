@@ -1,5 +1,6 @@
 /* Probing: what is in a recording, is it something we accept, and is it a
  * screencast (mostly static, text) or camera footage. */
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
@@ -120,6 +121,19 @@ fail:
                        sbk_path_base(path), av_get_media_type_string(st->codecpar->codec_type),
                        avcodec_get_name(st->codecpar->codec_id));
     return sbk_media_av_error(err, ret, path, "opening the decoder");
+}
+
+int sbk_media_stream_rotation(AVStream *st)
+{
+    /* As ffmpeg's own autorotate: the display matrix gives the angle the
+     * picture is turned counter-clockwise; round to a quarter turn. */
+    const int32_t *m = (const int32_t *)av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    if (!m)
+        return 0;
+    double theta = -round(av_display_rotation_get(m));
+    theta -= 360 * floor(theta / 360 + 0.9 / 360);
+    int q = (int)lround(theta / 90) % 4;
+    return q * 90;
 }
 
 double sbk_media_motion(const uint8_t *a, const uint8_t *b, int w, int h, int stride)
@@ -323,6 +337,12 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
         out->height = v->height;
         if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
             out->width = (int)lround(v->width * av_q2d(sar));
+        out->rotation = sbk_media_stream_rotation(st);
+        if (out->rotation == 90 || out->rotation == 270) {
+            int w = out->width;
+            out->width = out->height;
+            out->height = w;
+        }
         AVRational fr = av_guess_frame_rate(fmt, st, NULL);
         out->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 25.0;
         if (out->fps > 240)

@@ -101,14 +101,18 @@ static void plan_video(const Transcoder *t, Output *o)
     int screen = p->content == SBK_CONTENT_SCREENCAST;
     int maxh = screen ? o->tier->max_height_screen : o->tier->max_height_camera;
     double maxfps = screen ? o->tier->max_fps_screen : o->tier->max_fps_camera;
-    int h = p->height < maxh ? p->height : maxh;
-    h &= ~1;
-    int w = (int)lround((double)p->width * h / p->height);
-    w = (w + 1) & ~1;
-    if (w < 2)
-        w = 2;
-    o->w = w;
-    o->h = h;
+    /* The tier's height limits the SHORT side, so a portrait phone video
+     * becomes 480x854, not a 270x480 stamp. */
+    int portrait = p->height > p->width;
+    int src_short = portrait ? p->width : p->height, src_long = portrait ? p->height : p->width;
+    int s = (src_short < maxh ? src_short : maxh) & ~1;
+    int l = ((int)lround((double)src_long * s / src_short) + 1) & ~1;
+    if (s < 2)
+        s = 2;
+    if (l < 2)
+        l = 2;
+    o->w = portrait ? s : l;
+    o->h = portrait ? l : s;
     AVRational src = av_guess_frame_rate(t->ifmt, t->ifmt->streams[t->vidx], NULL);
     if (src.num <= 0 || src.den <= 0 || av_q2d(src) > maxfps)
         o->fps = av_d2q(maxfps, 1001);
@@ -187,7 +191,12 @@ static int build_graph(Transcoder *t, SbkError *err)
             goto fail;
         if ((ret = link_inout(&outputs, "vin", t->vsrc)) < 0)
             goto fail;
-        if (append(&desc, &len, &cap, "[vin]split=%d", nv) < 0)
+        /* Phones store portrait video sideways with a display matrix:
+         * turn it once, before the split, as ffmpeg's autorotate does. */
+        static const char *const turn[4] = {"", "transpose=clock,", "hflip,vflip,",
+                                            "transpose=cclock,"};
+        const char *rot = turn[(t->job->probe->rotation / 90) & 3];
+        if (append(&desc, &len, &cap, "[vin]%ssplit=%d", rot, nv) < 0)
             goto nomem;
         for (int i = 0; i < t->nout; i++)
             if (t->out[i].tier->has_video)
@@ -939,11 +948,11 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
         r->bitrate = r->duration > 0 ? (int64_t)llround(r->size * 8.0 / r->duration) : 0;
     }
     if (job->poster_path && t.best) {
-        ret = sbk_media_write_jpeg(t.best, 854, job->poster_path, &job->poster_w, &job->poster_h,
-                                   err);
+        ret = sbk_media_write_jpeg(t.best, job->probe->rotation, 854, job->poster_path,
+                                   &job->poster_w, &job->poster_h, err);
         if (ret == 0 && job->thumb_path)
-            ret = sbk_media_write_jpeg(t.best, 320, job->thumb_path, &job->thumb_w, &job->thumb_h,
-                                       err);
+            ret = sbk_media_write_jpeg(t.best, job->probe->rotation, 320, job->thumb_path,
+                                       &job->thumb_w, &job->thumb_h, err);
         if (ret < 0)
             goto done;
     }

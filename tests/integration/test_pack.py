@@ -366,6 +366,33 @@ class PackTest(unittest.TestCase):
         self.assertEqual(run([SABAK, "verify", bundle]).returncode, 0)
 
 
+    def test_phone_video_is_turned_upright(self):
+        """Phones store portrait video sideways with a display matrix."""
+        d = os.path.join(self.tmp, "phone")
+        os.makedirs(d)
+        raw = os.path.join(self.tmp, "sideways.mp4")
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=6", "-c:v", "libx264",
+               "-preset", "ultrafast", raw)
+        ffmpeg("-i", raw, "-f", "lavfi", "-i", "sine=d=6", "-c:v", "copy", "-c:a", "aac",
+               "-metadata:s:v:0", "rotate=90", os.path.join(d, "recording.mp4"))
+        write_lesson(d, "phone-01", subs=False)
+        r = run([SABAK, "pack", d, "-o", d + "/", "--quiet"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with zipfile.ZipFile(os.path.join(d, "phone-01-v1.zip")) as z:
+            m = json.loads(z.read("manifest.json"))
+            data = z.read("media/standard.mp4")
+        sizes = {f["path"]: (f.get("width"), f.get("height")) for f in m["files"]}
+        # the short side (360) is kept, the picture stands upright
+        self.assertEqual(sizes["media/standard.mp4"], (360, 640))
+        self.assertEqual(sizes["poster.jpg"], (360, 640))
+        p = os.path.join(d, "std.mp4")
+        with open(p, "wb") as f:
+            f.write(data)
+        v = [s for s in ffprobe_json(p)["streams"] if s["codec_type"] == "video"][0]
+        self.assertEqual((v["width"], v["height"]), (360, 640))
+        self.assertNotIn("side_data_list", v)  # turned in the pixels, no matrix left
+
+
 class BadInputTest(unittest.TestCase):
     """Each bad input: the exact one-line message, exit 1, nothing left behind."""
 

@@ -34,6 +34,9 @@ typedef struct SbkProbe {
     SbkContent content;    /* classified from sampled frames */
     double motion;         /* mean share of changed pixels between samples 0..1 */
     int n_text_subs;       /* embedded text subtitle streams */
+    int rotation;          /* 0, 90, 180 or 270: clockwise turn the picture needs
+                              (phones store portrait video sideways plus a display
+                              matrix); width/height above are already turned */
 } SbkProbe;
 
 /* Open, check against the whitelists and limits, classify. `audio_only`
