@@ -196,7 +196,10 @@ static int build_graph(Transcoder *t, SbkError *err)
         static const char *const turn[4] = {"", "transpose=clock,", "hflip,vflip,",
                                             "transpose=cclock,"};
         const char *rot = turn[(t->job->probe->rotation / 90) & 3];
-        if (append(&desc, &len, &cap, "[vin]%ssplit=%d", rot, nv) < 0)
+        /* Camcorder and broadcast recordings can be interlaced: yadif with
+         * deint=interlaced touches only frames flagged so, and passes
+         * progressive ones through unchanged. */
+        if (append(&desc, &len, &cap, "[vin]yadif=deint=interlaced,%ssplit=%d", rot, nv) < 0)
             goto nomem;
         for (int i = 0; i < t->nout; i++)
             if (t->out[i].tier->has_video)
