@@ -124,6 +124,20 @@ def make_camera(path, seconds=8, faststart=True):
     ffmpeg(*args, path)
 
 
+def comb_score(path, w, h, t=3.0):
+    """Mean |2*row[y] - row[y-1] - row[y+1]| of one luma frame: high when interlaced."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", str(t), "-i", path, "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "-"], stdout=subprocess.PIPE,
+                         check=True).stdout
+    total = n = 0
+    for y in range(1, h - 1):
+        a, b, c = raw[(y - 1) * w:y * w], raw[y * w:(y + 1) * w], raw[(y + 1) * w:(y + 2) * w]
+        for x in range(0, w, 2):
+            total += abs(2 * b[x] - a[x] - c[x])
+            n += 1
+    return total / n
+
+
 def leftovers(folder):
     """Anything a failed pack may have left behind (bundles or hidden temp files)."""
     return sorted(n for n in os.listdir(folder) if n.endswith(".zip") or n.startswith("."))
@@ -391,6 +405,31 @@ class PackTest(unittest.TestCase):
         v = [s for s in ffprobe_json(p)["streams"] if s["codec_type"] == "video"][0]
         self.assertEqual((v["width"], v["height"]), (360, 640))
         self.assertNotIn("side_data_list", v)  # turned in the pixels, no matrix left
+
+
+    def test_interlaced_source_is_deinterlaced(self):
+        d = os.path.join(self.tmp, "interlaced")
+        os.makedirs(d)
+        src_path = os.path.join(d, "recording.mp4")
+        # 480 lines, so the standard tier is not rescaled: combing would survive as is
+        ffmpeg("-f", "lavfi", "-i",
+               "testsrc2=s=640x480:r=50:d=6,tinterlace=mode=interleave_top,setfield=tff",
+               "-f", "lavfi", "-i", "sine=d=6", "-c:v", "libx264", "-flags", "+ilme+ildct",
+               "-preset", "ultrafast", "-c:a", "aac", src_path)
+        src = [s for s in ffprobe_json(src_path)["streams"] if s["codec_type"] == "video"][0]
+        self.assertEqual(src["field_order"], "tt")  # the fixture really is interlaced
+        write_lesson(d, "interlaced-01", subs=False)
+        r = run([SABAK, "pack", d, "-o", d + "/", "--quiet", "--tiers", "standard"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with zipfile.ZipFile(os.path.join(d, "interlaced-01-v1.zip")) as z:
+            data = z.read("media/standard.mp4")
+        out_path = os.path.join(d, "std.mp4")
+        with open(out_path, "wb") as f:
+            f.write(data)
+        # Combing: rows alternate between two moments, so each row differs
+        # from the mean of its neighbours. Deinterlaced output loses most of it
+        # (measured: source 4.3, sabak 1.2, the same encode without yadif 3.0).
+        self.assertLess(comb_score(out_path, 640, 480), 0.5 * comb_score(src_path, 640, 480))
 
 
 class BadInputTest(unittest.TestCase):
