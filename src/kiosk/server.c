@@ -387,6 +387,8 @@ nomem:
 
 /* ---- daemons ---------------------------------------------------------------- */
 
+/* MHD hands us its own printf format: the callback signature is fixed. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
