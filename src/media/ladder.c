@@ -21,7 +21,7 @@ static const SbkTier tiers[] = {
         .vencoder = "libx264",
         .max_height_camera = 360, .max_height_screen = 480,
         .max_fps_camera = 15, .max_fps_screen = 10,
-        .crf_camera = 37, .crf_screen = 37,
+        .crf_camera = 39, .crf_screen = 39,
         .maxrate_kbps = 300, .bufsize_kbps = 600,
         .profile = "high", .level = "3.1", .preset = "slow",
         .aencoder = "libopus", .abitrate = 12000, .asample_rate = 48000,

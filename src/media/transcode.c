@@ -389,8 +389,12 @@ static int open_audio_encoder(Transcoder *t, Output *o, SbkError *err)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (strcmp(tier->aencoder, "aac") == 0)
         c->profile = FF_PROFILE_AAC_LOW;
-    if (strcmp(tier->aencoder, "libopus") == 0)
+    if (strcmp(tier->aencoder, "libopus") == 0) {
+        /* Speech, not a call: 60 ms frames code speech better at these rates
+         * and cut the per-packet overhead (container index, TOC) by 3. */
         av_opt_set(c->priv_data, "application", "voip", 0);
+        av_opt_set(c->priv_data, "frame_duration", "60", 0);
+    }
     ret = avcodec_open2(c, codec, NULL);
     if (ret < 0)
         return sbk_media_av_error(err, ret, t->job->src, "opening the audio encoder");
