@@ -138,6 +138,15 @@ def comb_score(path, w, h, t=3.0):
     return total / n
 
 
+def extract_entry(bundle, name, dest):
+    """Copy one entry of a bundle to the file dest (for ffprobe); returns (dest, bytes)."""
+    with zipfile.ZipFile(bundle) as z:
+        data = z.read(name)
+    with open(dest, "wb") as f:
+        f.write(data)
+    return dest, data
+
+
 def leftovers(folder):
     """Anything a failed pack may have left behind (bundles or hidden temp files)."""
     return sorted(n for n in os.listdir(folder) if n.endswith(".zip") or n.startswith("."))
@@ -172,12 +181,8 @@ class PackTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def extract(self, which, name):
-        with zipfile.ZipFile(self.bundle[which]) as z:
-            data = z.read(name)
-        p = os.path.join(self.tmp, which + "-" + name.replace("/", "_"))
-        with open(p, "wb") as f:
-            f.write(data)
-        return p, data
+        return extract_entry(self.bundle[which], name,
+                             os.path.join(self.tmp, which + "-" + name.replace("/", "_")))
 
     def manifest(self, which):
         with zipfile.ZipFile(self.bundle[which]) as z:
@@ -266,11 +271,8 @@ class PackTest(unittest.TestCase):
         write_lesson(d, "long-01", subs=False)
         r = run([SABAK, "pack", d, "-o", d + "/", "--quiet", "--tiers", "standard"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        with zipfile.ZipFile(os.path.join(d, "long-01-v1.zip")) as z:
-            data = z.read("media/standard.mp4")
-        p = os.path.join(d, "std.mp4")
-        with open(p, "wb") as f:
-            f.write(data)
+        p, _ = extract_entry(os.path.join(d, "long-01-v1.zip"), "media/standard.mp4",
+                             os.path.join(d, "std.mp4"))
         r = run(["ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey",
                  "-show_entries", "frame=pts_time", "-of", "csv=p=0", p])
         keys = [float(x.strip(",")) for x in r.stdout.split() if x.strip(",")]
@@ -394,14 +396,12 @@ class PackTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         with zipfile.ZipFile(os.path.join(d, "phone-01-v1.zip")) as z:
             m = json.loads(z.read("manifest.json"))
-            data = z.read("media/standard.mp4")
         sizes = {f["path"]: (f.get("width"), f.get("height")) for f in m["files"]}
         # the short side (360) is kept, the picture stands upright
         self.assertEqual(sizes["media/standard.mp4"], (360, 640))
         self.assertEqual(sizes["poster.jpg"], (360, 640))
-        p = os.path.join(d, "std.mp4")
-        with open(p, "wb") as f:
-            f.write(data)
+        p, _ = extract_entry(os.path.join(d, "phone-01-v1.zip"), "media/standard.mp4",
+                             os.path.join(d, "std.mp4"))
         v = [s for s in ffprobe_json(p)["streams"] if s["codec_type"] == "video"][0]
         self.assertEqual((v["width"], v["height"]), (360, 640))
         self.assertNotIn("side_data_list", v)  # turned in the pixels, no matrix left
@@ -421,11 +421,8 @@ class PackTest(unittest.TestCase):
         write_lesson(d, "interlaced-01", subs=False)
         r = run([SABAK, "pack", d, "-o", d + "/", "--quiet", "--tiers", "standard"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        with zipfile.ZipFile(os.path.join(d, "interlaced-01-v1.zip")) as z:
-            data = z.read("media/standard.mp4")
-        out_path = os.path.join(d, "std.mp4")
-        with open(out_path, "wb") as f:
-            f.write(data)
+        out_path, _ = extract_entry(os.path.join(d, "interlaced-01-v1.zip"), "media/standard.mp4",
+                                    os.path.join(d, "std.mp4"))
         # Combing: rows alternate between two moments, so each row differs
         # from the mean of its neighbours. Deinterlaced output loses most of it
         # (measured: source 4.3, sabak 1.2, the same encode without yadif 3.0).
