@@ -935,6 +935,9 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
             goto done;
         }
         t.out[i].thread_started = 1;
+        char name[16]; /* "enc-standard" in top -H, perf and gdb */
+        snprintf(name, sizeof name, "enc-%s", t.out[i].tier->name);
+        pthread_setname_np(t.out[i].thread, name);
     }
     ret = run(&t, err);
     if (ret < 0)
