@@ -63,6 +63,7 @@ fuzz: deps
 	tools/run-fuzzers $(FUZZ_BUILD) 60
 
 stress: build
+	tools/install-deps --bench
 	tools/stress $(BUILD)
 
 bench: build
