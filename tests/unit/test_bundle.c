@@ -20,6 +20,7 @@
 
 #include "sabak/bundle.h"
 #include "sabak/core.h"
+#include "testutil.h"
 
 static char g_dir[512];
 
@@ -32,18 +33,6 @@ static char *tpath(const char *name)
     k = (k + 1) % 8;
     snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
     return buf[k];
-}
-
-/* Deterministic bytes that do not compress (xorshift). */
-static void fill_random(unsigned char *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed ? seed : 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
 }
 
 static void write_bytes(const char *path, const void *data, size_t n)
@@ -76,16 +65,6 @@ typedef struct Fixture {
 } Fixture;
 
 static Fixture g_fx;
-
-static void set_file(SbkManifestFile *f, const char *path, const char *kind, const char *mime,
-                     const void *data, size_t n)
-{
-    f->path = (char *)path;
-    f->kind = (char *)kind;
-    f->mime = (char *)mime;
-    f->size = (int64_t)n;
-    sbk_sha256_hex(data, n, f->sha256);
-}
 
 /* The manifest for the standard fixture (borrowed strings, not freed). */
 static void fixture_manifest(SbkManifest *m, SbkManifestFile files[4])

@@ -23,21 +23,11 @@
 #include "kiosk/library.h"
 #include "sabak/bundle.h"
 #include "sabak/core.h"
+#include "testutil.h"
 
 static char g_base[512];
 
 /* ---- fixtures ------------------------------------------------------------ */
-
-static void fill_random(unsigned char *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed ? seed : 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
-}
 
 /* A fresh empty folder under the test's temporary base. */
 static char *new_dir(const char *name)
@@ -84,17 +74,6 @@ typedef struct Made {
     char video_sha[SBK_SHA256_HEX];
     char vtt_sha[SBK_SHA256_HEX];
 } Made;
-
-static void set_file(SbkManifestFile *f, const char *path, const char *kind, const char *mime,
-                     const void *data, size_t n)
-{
-    memset(f, 0, sizeof *f);
-    f->path = (char *)path;
-    f->kind = (char *)kind;
-    f->mime = (char *)mime;
-    f->size = (int64_t)n;
-    sbk_sha256_hex(data, n, f->sha256);
-}
 
 /* Write the bundle of `s` to path (atomically, as sbk_bundle_write does). */
 static void make_bundle(const char *path, const Spec *s, Made *out)
