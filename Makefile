@@ -1,10 +1,14 @@
 # The two commands of the README:
 #   make run    install what is missing, build, pack the sample lessons, serve them
-#   make test   install what is missing, build, run every test (also under ASan+UBSan)
+#   make test   install what is missing, build, run every test (also under ASan+UBSan, threads under TSan)
 # Others: make build, make fuzz (60 s per target), make stress, make bench, make clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+# The tests that drive threads: the library (scanner, verifier, watcher), the
+# server (MHD workers, watchdog) and pack (one encoder thread per tier).
+TSAN_TESTS ?= test_library|test_server|test_pack
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(SABAK_WERROR),$(SABAK_WERROR),OFF)
@@ -12,7 +16,7 @@ PORT       ?= 8080
 LIBRARY    ?= library
 CMAKE_FLAGS = -DSABAK_WERROR=$(WERROR)
 
-.PHONY: all deps build build-asan test test-unit test-asan test-browser run samples library \
+.PHONY: all deps build build-asan build-tsan test test-unit test-asan test-browser run samples library \
         fuzz stress bench clean
 
 all: build
@@ -28,11 +32,17 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DSABAK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-test: build build-asan
+build-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DSABAK_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+
+test: build build-asan build-tsan
 	@echo "== tests (release build) =="
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2 -LE browser
+	@echo "== threaded tests under ThreadSanitizer =="
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j2 -R '$(TSAN_TESTS)'
 	@echo "== symbol prefix check =="
 	tools/check-symbols $(BUILD)
 
@@ -72,4 +82,4 @@ bench: build
 	tools/bench/serve
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

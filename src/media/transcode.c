@@ -512,11 +512,12 @@ static void *output_thread(void *opaque)
         QueueItem it = o->q.items[o->q.head];
         o->q.head = (o->q.head + 1) % QUEUE_CAP;
         o->q.count--;
+        int abort = o->abort; /* written by join_outputs under the same lock */
         pthread_cond_broadcast(&o->q.changed);
         pthread_mutex_unlock(&o->q.mu);
         if (!it.frame)
             open_streams--;
-        if (ret == 0 && o->abort)
+        if (ret == 0 && abort)
             ret = SBK_ECANCELED;
         if (ret == 0) /* after a failure, keep draining so the producer never blocks */
             ret = encode_write(o, it.kind == 0 ? o->venc : o->aenc, it.kind == 0 ? o->vst : o->ast,
