@@ -112,15 +112,24 @@ static int read_eocd(int fd, SbkZipDir *d, int64_t pos, uint64_t *entries, SbkEr
     uint64_t n_disk = le16(b + 8), n = le16(b + 10);
     uint64_t cd_size = le32(b + 12), cd_off = le32(b + 16);
     int64_t cd_end = pos;
-    if (n == 0xffff || n_disk == 0xffff || cd_size == 0xffffffffu || cd_off == 0xffffffffu ||
-        disk == 0xffff || cd_disk == 0xffff) {
-        unsigned char loc[EOCD64_LOC_SIZE], r[EOCD64_SIZE];
-        if (pos < EOCD64_LOC_SIZE + EOCD64_SIZE)
-            return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is missing");
+    int saturated = n == 0xffff || n_disk == 0xffff || cd_size == 0xffffffffu ||
+                    cd_off == 0xffffffffu || disk == 0xffff || cd_disk == 0xffff;
+    /* A ZIP64 locator right before the end record counts even when no classic
+     * field is saturated: writers such as Python's zipfile add ZIP64 records
+     * from 2 GiB on while still storing the real values in the classic record
+     * (APPNOTE 4.4.1.4 allows it). Then the ZIP64 record is authoritative. */
+    unsigned char loc[EOCD64_LOC_SIZE];
+    int has_loc = 0;
+    if (pos >= EOCD64_LOC_SIZE + EOCD64_SIZE) {
         if ((ret = read_at(fd, loc, sizeof loc, pos - EOCD64_LOC_SIZE, err)) < 0)
             return ret;
-        if (memcmp(loc, "PK\6\7", 4) != 0)
-            return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is missing");
+        has_loc = memcmp(loc, "PK\6\7", 4) == 0;
+    }
+    if (saturated && !has_loc)
+        return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is missing");
+    if (has_loc) {
+        unsigned char r[EOCD64_SIZE];
+        uint64_t c_n = n, c_size = cd_size, c_off = cd_off;
         uint64_t off64 = le64(loc + 8);
         if (off64 > (uint64_t)(pos - EOCD64_LOC_SIZE - EOCD64_SIZE))
             return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is damaged");
@@ -136,6 +145,11 @@ static int read_eocd(int fd, SbkZipDir *d, int64_t pos, uint64_t *entries, SbkEr
         cd_off = le64(r + 48);
         cd_end = (int64_t)off64;
         d->zip64 = 1;
+        /* Classic fields that are not saturated must agree with ZIP64's. */
+        if ((c_n != 0xffff && c_n != n) || (c_size != 0xffffffffu && c_size != cd_size) ||
+            (c_off != 0xffffffffu && c_off != cd_off))
+            return sbk_err(err, SBK_EDAMAGED,
+                           "the two end of central directory records disagree");
     }
     if (disk != 0 || cd_disk != 0 || n_disk != n)
         return sbk_err(err, SBK_EUNSUPPORTED, "split (multi-part) archives are not supported");
