@@ -72,9 +72,9 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	tools/run-fuzzers $(FUZZ_BUILD) 60
 
-stress: build
+stress: build build-asan
 	tools/install-deps --bench
-	tools/stress $(BUILD)
+	tools/stress $(BUILD) $(ASAN_BUILD)
 
 bench: build
 	tools/install-deps --bench

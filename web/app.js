@@ -62,33 +62,11 @@
     } catch (e) { /* private mode or full: resume is a nicety */ }
   }
 
-  /* The string at a dotted key, with {name} placeholders filled from vars;
-   * the key itself when missing. */
-  function t(key, vars) {
-    var parts = key.split('.');
-    var v = state.dict;
-    for (var i = 0; i < parts.length && v !== undefined && v !== null; i++) v = v[parts[i]];
-    if (typeof v !== 'string') return key;
-    if (vars) {
-      v = v.replace(/\{(\w+)\}/g, function (m, name) {
-        return Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : m;
-      });
-    }
-    return v;
-  }
-
-  /* The text of a {ky,ru,en} object in the UI language, else ky, ru, en. */
-  function pick(obj) {
-    if (!obj) return { text: '', lang: state.lang };
-    var order = [state.lang].concat(LANGS);
-    for (var i = 0; i < order.length; i++) {
-      if (typeof obj[order[i]] === 'string' && obj[order[i]] !== '') return { text: obj[order[i]], lang: order[i] };
-    }
-    for (var k in obj) {
-      if (typeof obj[k] === 'string' && obj[k] !== '') return { text: obj[k], lang: k };
-    }
-    return { text: '', lang: state.lang };
-  }
+  /* t, pick, langName and the fmt* helpers: web/common.js (shared with the
+   * offline player). */
+  var C = SabakCommon.create(function () { return state.lang; }, function () { return state.dict; });
+  var t = C.t, pick = C.pick, langName = C.langName;
+  var fmtTime = C.fmtTime, fmtNumber = C.fmtNumber, fmtSize = C.fmtSize;
 
   /* An element showing a picked text, with lang= when it differs from the UI. */
   function textIn(tag, obj, className) {
@@ -96,33 +74,6 @@
     var e = el(tag, { className: className || null, text: p.text });
     if (p.lang !== state.lang) e.setAttribute('lang', p.lang);
     return e;
-  }
-
-  function pad2(n) { return (n < 10 ? '0' : '') + n; }
-
-  function fmtTime(sec) {
-    sec = Math.max(0, Math.floor(sec || 0));
-    var h = Math.floor(sec / 3600);
-    var m = Math.floor((sec % 3600) / 60);
-    var s = sec % 60;
-    return h > 0 ? h + ':' + pad2(m) + ':' + pad2(s) : m + ':' + pad2(s);
-  }
-
-  function fmtNumber(x, digits) {
-    return x.toFixed(digits).replace('.', t('units.decimal'));
-  }
-
-  function fmtSize(bytes) {
-    if (!(bytes >= 0)) return '';
-    if (bytes < 1024 * 1024) return t('units.kb', { n: fmtNumber(Math.max(1, Math.round(bytes / 1024)), 0) });
-    var mb = bytes / (1024 * 1024);
-    if (mb < 1024) return t('units.mb', { n: fmtNumber(mb, mb < 10 ? 1 : 0) });
-    return t('units.gb', { n: fmtNumber(mb / 1024, 1) });
-  }
-
-  function langName(code) {
-    var n = t('langs.' + code);
-    return n === 'langs.' + code ? code : n;
   }
 
   function setStatus(text) { $('status').textContent = text || ''; }

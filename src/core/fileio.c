@@ -70,11 +70,13 @@ int sbk_atomic_open(SbkAtomicFile **out, const char *path, SbkError *err)
         goto fail;
     af->fd = -1;
     af->path = strdup(path);
-    size_t n = strlen(dir) + strlen(sbk_path_base(path)) + 32;
+    size_t n = strlen(dir) + strlen(sbk_path_base(path)) + 48;
     af->tmp = malloc(n);
     if (!af->path || !af->tmp)
         goto fail;
-    snprintf(af->tmp, n, "%s/.%s.tmp-XXXXXX", dir, sbk_path_base(path));
+    /* The pid lets the next `sabak pack` remove what a killed one left
+     * (src/media/pack_output.c). */
+    snprintf(af->tmp, n, "%s/.%s.tmp-%ld-XXXXXX", dir, sbk_path_base(path), (long)getpid());
     af->fd = mkostemp(af->tmp, O_CLOEXEC);
     if (af->fd < 0) {
         ret = sbk_err_errno(err, errno, "cannot write in folder %s", dir);

@@ -4,12 +4,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sabak/core.h"
+#include "sabak/safeopen.h"
 
 #define MAX_INI_BYTES (1024 * 1024)
 
@@ -18,41 +21,60 @@ static const char *const sub_exts[] = {"srt", "vtt", "ass", "ssa"};
 /* The part of `path` after "dir/", as written in lesson.ini. */
 static const char *rel_of(const char *dir, const char *path)
 {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    if (strncmp(path, dir, n) == 0 && path[n] == '/')
-        return path + n + 1;
-    return path;
+    const char *rel = sbk_path_under(dir, path);
+    return rel ? rel : path;
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* 0 if path is a regular file; SBK_ENOENT if missing; SBK_EINVAL if it is
- * something else. */
-static int check_file(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return errno == ENOENT || errno == ENOTDIR ? SBK_ENOENT : SBK_EIO;
-    return S_ISREG(st.st_mode) ? 0 : SBK_EINVAL;
-}
-
-static int file_error(SbkLesson *L, const char *what, const char *path, int code, SbkError *err)
+/* A file lesson.ini names must be a regular file inside the folder, reached
+ * without a symbolic link (sabak/safeopen.h): a link is refused, never
+ * followed. A missing file keeps its own message. */
+static int check_file(SbkLesson *L, int dfd, const char *what, const char *path, SbkError *err)
 {
     const char *rel = rel_of(L->dir, path);
-    if (code == SBK_ENOENT)
+    int fd = sbk_open_beneath(dfd, L->dir, rel, SBK_OPEN_FILE, NULL, err);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (fd == SBK_ENOENT)
         return sbk_err(err, SBK_ENOENT, "%s: %s \"%s\" not found in %s", L->ini_path, what, rel,
                        L->dir);
-    if (code == SBK_EINVAL)
+    if (fd == SBK_EINVAL)
         return sbk_err(err, SBK_EINVAL, "%s: %s \"%s\" in %s is not a file", L->ini_path, what, rel,
                        L->dir);
-    return sbk_err_errno(err, errno, "%s: cannot read %s \"%s\" in %s", L->ini_path, what, rel,
-                         L->dir);
+    return fd; /* the message names the link */
+}
+
+/* Is `name` in the folder `dfd` a regular file (not a link)? If it is
+ * something else, say so once: it is left out. */
+static int regular_entry(int dfd, const char *shown, const char *name)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return 1;
+    if (S_ISLNK(st.st_mode))
+        sbk_log(SBK_LOG_WARN, "%s/%s is a symbolic link; left out (sabak packs only files inside the lesson folder)",
+                shown, name);
+    else if (!S_ISDIR(st.st_mode))
+        sbk_log(SBK_LOG_WARN, "%s/%s is not a regular file (a FIFO, device or socket); left out", shown,
+                name);
+    return 0;
+}
+
+/* Open the folder `rel` beneath dfd; -1 if it is absent. A link or a
+ * non-folder is left out with a warning. */
+static int open_subdir(SbkLesson *L, int dfd, const char *rel)
+{
+    SbkError e = {0};
+    struct stat st;
+    if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    int fd = sbk_open_beneath(dfd, L->dir, rel, SBK_OPEN_DIR, NULL, &e);
+    if (fd < 0)
+        sbk_log(SBK_LOG_WARN, "%s; its files are left out", e.msg);
+    return fd;
 }
 
 /* "ky.srt" -> lang "ky", or 0 if the name is not <2-3 letters>.<ext>. */
@@ -74,7 +96,7 @@ static int cmp_subs(const void *a, const void *b)
 
 /* subtitles/<lang>.srt|vtt|ass: every such file when lesson.ini lists none;
  * otherwise only a warning for the ones it leaves out. */
-static int find_subtitles(SbkLesson *L, SbkError *err)
+static int find_subtitles(SbkLesson *L, int dfd, SbkError *err)
 {
     int ret = 0;
     char *sdir = sbk_path_join(L->dir, "subtitles");
@@ -82,22 +104,25 @@ static int find_subtitles(SbkLesson *L, SbkError *err)
     int listed = L->n_subs > 0;
     if (!sdir)
         return sbk_err(err, SBK_ENOMEM, "out of memory");
-    d = opendir(sdir);
-    if (!d)
+    int sfd = open_subdir(L, dfd, "subtitles");
+    if (sfd < 0)
         goto done; /* no subtitles/ folder: fine */
+    d = fdopendir(sfd);
+    if (!d) {
+        close(sfd);
+        goto done;
+    }
     struct dirent *e;
     while ((e = readdir(d))) {
         char lang[4];
         if (e->d_name[0] == '.' || !convention_name(e->d_name, lang))
             continue;
+        if (!regular_entry(dirfd(d), sdir, e->d_name))
+            continue;
         char *path = sbk_path_join(sdir, e->d_name);
         if (!path) {
             ret = sbk_err(err, SBK_ENOMEM, "out of memory");
             goto done;
-        }
-        if (check_file(path) != 0) {
-            free(path);
-            continue;
         }
         int dup = -1;
         for (int i = 0; i < L->n_subs; i++)
@@ -137,14 +162,17 @@ done:
 
 int sbk_lesson_load(const char *dir, SbkLesson **out, SbkError *err)
 {
-    int ret = 0;
+    int ret = 0, dfd = -1;
     char *ini = NULL, *text = NULL;
     size_t len = 0;
     SbkLesson *L = NULL;
     *out = NULL;
     if (!dir || !*dir)
         return sbk_err(err, SBK_EINVAL, "no lesson folder given");
-    if (!is_dir(dir)) {
+    /* The folder itself is named by the trainer and may be a link; what is
+     * inside it is opened beneath it, without following links. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
         ret = sbk_err(err, SBK_ENOENT, "%s: no such lesson folder", dir);
         goto done;
     }
@@ -153,39 +181,33 @@ int sbk_lesson_load(const char *dir, SbkLesson **out, SbkError *err)
         ret = sbk_err(err, SBK_ENOMEM, "out of memory");
         goto done;
     }
-    if (check_file(ini) == SBK_ENOENT) {
+    ret = sbk_read_beneath(dfd, dir, "lesson.ini", MAX_INI_BYTES, &text, &len, err);
+    if (ret == SBK_ENOENT)
         ret = sbk_err(err, SBK_ENOENT, "%s: no lesson.ini (every lesson folder needs one)", dir);
-        goto done;
-    }
-    if ((ret = sbk_read_file(ini, MAX_INI_BYTES, &text, &len, err)) < 0)
+    if (ret < 0)
         goto done;
     if ((ret = sbk_lesson_parse(text, len, ini, dir, &L, err)) < 0)
         goto done;
-    int code = check_file(L->video);
-    if (code) {
-        ret = file_error(L, "video", L->video, code, err);
+    if (L->video && (ret = check_file(L, dfd, "video", L->video, err)) < 0)
         goto done;
-    }
-    for (int i = 0; i < L->n_subs; i++) {
-        if ((code = check_file(L->subs[i].path))) {
-            ret = file_error(L, "subtitles", L->subs[i].path, code, err);
+    for (int i = 0; i < L->n_subs; i++)
+        if ((ret = check_file(L, dfd, "subtitles", L->subs[i].path, err)) < 0)
+            goto done;
+    if ((ret = find_subtitles(L, dfd, err)) < 0)
+        goto done;
+    int hfd = open_subdir(L, dfd, "handouts");
+    if (hfd >= 0) {
+        close(hfd);
+        if (!(L->handouts_dir = sbk_path_join(dir, "handouts"))) {
+            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
             goto done;
         }
     }
-    if ((ret = find_subtitles(L, err)) < 0)
-        goto done;
-    char *h = sbk_path_join(dir, "handouts");
-    if (!h) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (is_dir(h))
-        L->handouts_dir = h;
-    else
-        free(h);
     *out = L;
     L = NULL;
 done:
+    if (dfd >= 0)
+        close(dfd);
     sbk_lesson_free(&L);
     free(text);
     free(ini);

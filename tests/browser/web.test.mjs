@@ -177,7 +177,7 @@ async function staticChecks() {
 
   await check('i18n: every key the HTML and JS use exists', () => {
     const used = new Set();
-    const sources = ['index.html', 'app.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
+    const sources = ['index.html', 'app.js', 'common.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
     for (const s of sources) {
       for (const m of s.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]);
       for (const m of s.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const p of m[1].split(';')) used.add(p.split(':')[1]);
@@ -193,12 +193,17 @@ async function staticChecks() {
       try { acorn.parse(code, { ecmaVersion: 2019, sourceType: 'script' }); } catch (e) { throw new Error(`${name}: ${e.message}`); }
     };
     parse(fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), 'app.js');
+    const common = fs.readFileSync(path.join(WEB, 'common.js'), 'utf8');
+    parse(common, 'common.js');
+    // pack inlines common.js into a <script>: "</" would end it early.
+    assert(!common.includes('<' + '/'), 'common.js contains "<' + '/"');
     const html = fs.readFileSync(path.join(WEB, 'offline', 'player.html'), 'utf8');
     const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
-    eq(scripts.length, 1, 'inline scripts in the offline player');
-    parse(scripts[0], 'offline/player.html');
+    eq(scripts.length, 2, 'inline scripts in the offline player');
+    eq(scripts[0], '{{SABAK_COMMON}}', 'the first inline script is the place of common.js');
+    parse(scripts[1], 'offline/player.html');
     eq((html.match(/\{\{SABAK_DATA\}\}/g) || []).length, 1, 'placeholders in the offline player');
-    for (const s of [fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), scripts[0]]) {
+    for (const s of [fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), common, scripts[1]]) {
       assert(!/\.replaceAll\(/.test(s), 'replaceAll is not in Chrome 80');
     }
   });

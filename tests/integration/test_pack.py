@@ -362,7 +362,7 @@ class PackTest(unittest.TestCase):
         with open(os.path.join(d, "handouts", "Бюджет 2026.pdf"), "wb") as f:
             f.write(pdf)
         with open(os.path.join(d, "handouts", "notes.txt"), "w", encoding="utf-8") as f:
-            f.write("заметки\n")
+            f.write("заметки к уроку\n" * 40)  # deflate gains: deflated
         r = run([SABAK, "pack", d, "-o", d + "/"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("rendition", r.stderr)  # no notes about video tiers of an audio lesson

@@ -27,7 +27,7 @@ void sbk_log(SbkLogLevel level, const char *fmt, ...) __attribute__((format(prin
 
 /* ---- files written atomically --------------------------------------- */
 /* A file is written under a temporary name in the destination's folder
- * (".<name>.tmp-XXXXXX"), fsync'ed, renamed over the destination, and the
+ * (".<name>.tmp-<pid>-XXXXXX"), fsync'ed, renamed over the destination, and the
  * folder fsync'ed. Until commit, nothing at `path` changes; abort (or a
  * crash) leaves at most a hidden temporary file. */
 typedef struct SbkAtomicFile SbkAtomicFile;
