@@ -20,16 +20,6 @@ extern const SbkEmbeddedFile sbk_web_assets[];
 #define WEB_MAX_BYTES (32u << 20)
 #define WEB_MAX_DEPTH 6
 
-const SbkEmbeddedFile *sbk_embed_find(const SbkEmbeddedFile *table, const char *path)
-{
-    if (!table || !path)
-        return NULL;
-    for (const SbkEmbeddedFile *f = table; f->path; f++)
-        if (strcmp(f->path, path) == 0)
-            return f;
-    return NULL;
-}
-
 static const char placeholder_html[] =
     "<!doctype html>\n<html lang=\"ky\"><head><meta charset=\"utf-8\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
