@@ -353,6 +353,7 @@ int sbk_bundle_open(const char *path, SbkBundle **out, SbkError *err)
     if ((ret = check_records(&dir, path, err)) < 0 || (ret = fill_entries(b, &dir, err)) < 0 ||
         (ret = check_duplicates(b, err)) < 0 || (ret = read_with_libarchive(b, &mjson, &mlen, err)) < 0)
         goto fail;
+    sbk_sha256_hex(mjson, mlen, b->manifest_sha256);
     ret = sbk_manifest_parse(mjson, mlen, &b->manifest, err);
     if (ret < 0) {
         sbk_err_prefix(err, "%s", path);

@@ -11,6 +11,7 @@
 
 #include "kiosk/http.h"
 #include "kiosk/library.h"
+#include "kiosk/mime.h"
 #include "sabak/core.h"
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -198,13 +199,13 @@ static void reply_json(SbkReply *r, int rc, char *json, size_t len, const char *
     r->cache = "no-store";
 }
 
-/* Move what the library resolved into the reply (fd or data). */
-static void reply_resolved(SbkReply *r, SbkResolved *res)
+/* Move what the library resolved into the reply (fd or data). The
+ * headers are made here, from the raw facts: the library knows no HTTP. */
+static void reply_resolved(SbkReply *r, SbkResolved *res, const char *mime)
 {
     r->status = 200;
     r->entity = 1;
-    r->mime = res->mime ? res->mime : "application/octet-stream";
-    snprintf(r->etag, sizeof r->etag, "%s", res->etag);
+    r->mime = mime;
     r->mtime = res->mtime;
     if (res->data) {
         r->kind = SBK_BODY_MALLOC;
@@ -221,51 +222,49 @@ static void reply_resolved(SbkReply *r, SbkResolved *res)
     sbk_resolved_clear(res);
 }
 
-/* ?v= equal to the first 16 hex digits of the entry's SHA-256 (the ETag
- * is "\"<sha256>\"") marks a versioned URL that may be cached for ever. */
-static int versioned(const SbkRequest *req, const char *etag)
+/* ?v= equal to the first 16 hex digits of the entry's SHA-256 marks a
+ * versioned URL that may be cached for ever. */
+static int versioned(const SbkRequest *req, const char *sha256)
 {
     char v[32];
     if (sbk_http_query(req, "v", v, sizeof v) != 0 || strlen(v) != 16)
         return 0;
-    return etag[0] == '"' && strlen(etag) > 17 && strncasecmp(etag + 1, v, 16) == 0;
+    return strncasecmp(sha256, v, 16) == 0;
 }
 
 static void handle_entry(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
 {
     SbkResolved res;
-    memset(&res, 0, sizeof res);
-    res.fd = -1;
     if (sbk_library_resolve_entry(k->lib, m->id, m->arg, &res) != 0) {
-        sbk_resolved_clear(&res);
         sbk_reply_error(r, 404);
         return;
     }
-    reply_resolved(r, &res);
-    r->cache = versioned(req, r->etag) ? "public, max-age=31536000, immutable" : "no-cache";
+    /* A strong ETag: the entry's SHA-256, the same on every kiosk. */
+    snprintf(r->etag, sizeof r->etag, "\"%s\"", res.sha256);
+    r->cache = versioned(req, res.sha256) ? "public, max-age=31536000, immutable" : "no-cache";
+    reply_resolved(r, &res, sbk_mime_for_path(m->arg));
 }
 
 static void handle_bundle(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
 {
     SbkResolved res;
-    memset(&res, 0, sizeof res);
-    res.fd = -1;
+    (void)req;
     if (sbk_library_resolve_bundle(k->lib, m->id, &res) != 0) {
-        sbk_resolved_clear(&res);
         sbk_reply_error(r, 404);
         return;
     }
-    char name[256];
-    snprintf(name, sizeof name, "%s", res.filename[0] ? res.filename : m->id);
-    reply_resolved(r, &res);
-    r->mime = "application/zip";
-    r->cache = "no-cache";
+    /* Stable across restarts and copies: what the bundle holds (the
+     * manifest names every file's SHA-256) and how long it is. */
+    snprintf(r->etag, sizeof r->etag, "\"%.48s-%lld\"", res.sha256, (long long)res.size);
     /* The name comes from the catalog (id and version: [a-z0-9._-]). */
+    char name[256];
+    snprintf(name, sizeof name, "%s", res.name[0] ? res.name : m->id);
     for (char *p = name; *p; p++)
         if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
             *p = '_';
     snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
-    (void)req;
+    r->cache = "no-cache";
+    reply_resolved(r, &res, "application/zip");
 }
 
 static void handle_search(SbkKiosk *k, SbkRequest *req, SbkReply *r)

@@ -1,9 +1,14 @@
 /* src/kiosk/search.c - in-memory folded-text search index (see search.h and
- * docs/SEARCH.md). */
+ * docs/SEARCH.md), each bundle's index, and the library's search
+ * (sbk_library_search_json). */
 #include "kiosk/search.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kiosk/catalog.h"
+#include "kiosk/library_int.h"
 
 #include "sabak/core.h"
 #include "sabak/error.h"
@@ -240,223 +245,20 @@ void sbk_search_doc_finish(SbkSearchDoc *d)
     }
 }
 
-/* ---- WebVTT cue text ----------------------------------------------------- */
-
-/* "hh:mm:ss.ttt" or "mm:ss.ttt" at *p; -1 if not a timestamp. */
-static int64_t vtt_time(const char **pp, const char *end)
-{
-    const char *p = *pp;
-    int64_t parts[3] = {0, 0, 0};
-    int n = 0;
-    while (p < end && *p == ' ')
-        p++;
-    for (;;) {
-        if (p >= end || *p < '0' || *p > '9')
-            return -1;
-        int64_t v = 0;
-        int digits = 0;
-        while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
-            v = v * 10 + (*p++ - '0');
-            digits++;
-        }
-        if (n == 3)
-            return -1;
-        parts[n++] = v;
-        if (p < end && *p == ':')
-            p++;
-        else
-            break;
-    }
-    if (n < 2 || p >= end || *p != '.')
-        return -1;
-    p++;
-    int64_t ms = 0;
-    int digits = 0;
-    while (p < end && *p >= '0' && *p <= '9' && digits < 3) {
-        ms = ms * 10 + (*p++ - '0');
-        digits++;
-    }
-    if (digits != 3)
-        return -1;
-    int64_t h = n == 3 ? parts[0] : 0, m = parts[n - 2], s = parts[n - 1];
-    if (m > 59 || s > 59)
-        return -1;
-    *pp = p;
-    return ((h * 60 + m) * 60 + s) * 1000 + ms;
-}
-
-/* Append one cue text line with tags removed and entities decoded. */
-static size_t vtt_clean(char *out, size_t o, const char *s, const char *e)
-{
-    static const struct { const char *name; const char *text; } ent[] = {
-        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "},
-        {"&lrm;", ""},  {"&rlm;", ""}, {"&quot;", "\""}, {"&apos;", "'"},
-    };
-    while (s < e) {
-        if (*s == '<') {
-            const char *close = memchr(s, '>', (size_t)(e - s));
-            s = close ? close + 1 : e;
-            continue;
-        }
-        if (*s == '&') {
-            size_t i;
-            for (i = 0; i < sizeof ent / sizeof ent[0]; i++) {
-                size_t n = strlen(ent[i].name);
-                if ((size_t)(e - s) >= n && memcmp(s, ent[i].name, n) == 0) {
-                    size_t t = strlen(ent[i].text);
-                    memcpy(out + o, ent[i].text, t);
-                    o += t;
-                    s += n;
-                    break;
-                }
-            }
-            if (i < sizeof ent / sizeof ent[0])
-                continue;
-        }
-        out[o++] = *s++;
-    }
-    return o;
-}
-
-static const char *line_end(const char *p, const char *end)
-{
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    return nl ? nl : end;
-}
-
-static int blank(const char *s, const char *e)
-{
-    for (; s < e; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r')
-            return 0;
-    return 1;
-}
-
-typedef struct VttCursor {
-    const char *p, *end;
-    char *text;   /* one cue's cleaned text (as large as the file) */
-} VttCursor;
-
-static int vtt_begin(VttCursor *c, const char *vtt, size_t len)
-{
-    c->p = vtt;
-    c->end = vtt + len;
-    c->text = NULL;
-    if (len >= 3 && memcmp(c->p, "\xef\xbb\xbf", 3) == 0)
-        c->p += 3;
-    if ((size_t)(c->end - c->p) < 6 || memcmp(c->p, "WEBVTT", 6) != 0)
-        return 1; /* not WebVTT: no cues */
-    c->text = malloc(len + 1); /* a cue's cleaned text is never longer than the file */
-    if (!c->text)
-        return SBK_ENOMEM;
-    /* Skip the header block. */
-    while (c->p < c->end) {
-        const char *le = line_end(c->p, c->end);
-        int was_blank = blank(c->p, le);
-        c->p = le < c->end ? le + 1 : c->end;
-        if (was_blank)
-            break;
-    }
-    return 0;
-}
-
-/* The next cue with valid times and some text; 0 at the end. */
-static int vtt_next(VttCursor *c, int64_t *start, int64_t *stop, size_t *tlen)
-{
-    const char *p = c->p, *end = c->end;
-    while (p < end) {
-        /* One block: find its timing line (the first or second line). */
-        const char *le = line_end(p, end);
-        if (blank(p, le)) {
-            p = le < end ? le + 1 : end;
-            continue;
-        }
-        const char *arrow = memmem(p, (size_t)(le - p), "-->", 3);
-        if (!arrow && le < end) {
-            /* a cue identifier, then the timing line */
-            const char *p2 = le + 1, *le2 = line_end(p2, end);
-            if (!blank(p2, le2) && (arrow = memmem(p2, (size_t)(le2 - p2), "-->", 3)) != NULL) {
-                p = p2;
-                le = le2;
-            }
-        }
-        if (!arrow) {
-            /* NOTE, STYLE, REGION or anything else: skip the whole block */
-            while (p < end && !blank(p, le = line_end(p, end)))
-                p = le < end ? le + 1 : end;
-            continue;
-        }
-        const char *t = p;
-        *start = vtt_time(&t, arrow);
-        t = arrow + 3;
-        *stop = vtt_time(&t, le);
-        p = le < end ? le + 1 : end;
-        /* The text lines, up to the next blank line. */
-        size_t o = 0;
-        while (p < end) {
-            le = line_end(p, end);
-            if (blank(p, le))
-                break;
-            const char *te = le;
-            if (te > p && te[-1] == '\r')
-                te--;
-            if (o > 0)
-                c->text[o++] = ' ';
-            o = vtt_clean(c->text, o, p, te);
-            p = le < end ? le + 1 : end;
-        }
-        if (*start >= 0 && *stop >= 0 && o > 0) {
-            c->text[o] = '\0';
-            *tlen = o;
-            c->p = p;
-            return 1;
-        }
-    }
-    c->p = p;
-    return 0;
-}
-
 int sbk_search_doc_add_vtt(SbkSearchDoc *d, const char *lang, const char *vtt, size_t len)
 {
-    VttCursor c;
+    SbkVttCursor c;
     int64_t start, stop;
     size_t tlen;
-    int ret = vtt_begin(&c, vtt, len);
+    int ret = sbk_search_vtt_begin(&c, vtt, len);
     if (ret != 0)
         return ret < 0 ? ret : 0;
-    for (uint32_t cue = 0; ret == 0 && vtt_next(&c, &start, &stop, &tlen); cue++)
+    for (uint32_t cue = 0; ret == 0 && sbk_search_vtt_next(&c, &start, &stop, &tlen); cue++)
         ret = add_field(d, SBK_SEARCH_SUBTITLES, lang, start, stop, c.text, tlen, 0, cue);
     free(c.text);
     return ret;
 }
 
-int sbk_search_vtt_cues(const char *vtt, size_t len, const int *cues, int n, char **texts)
-{
-    VttCursor c;
-    int64_t start, stop;
-    size_t tlen;
-    for (int i = 0; i < n; i++)
-        texts[i] = NULL;
-    int ret = vtt_begin(&c, vtt, len);
-    if (ret != 0)
-        return ret < 0 ? ret : 0;
-    for (int cue = 0; ret == 0 && vtt_next(&c, &start, &stop, &tlen); cue++) {
-        for (int i = 0; i < n; i++) {
-            if (cues[i] == cue && !texts[i]) {
-                texts[i] = strdup(c.text);
-                if (!texts[i])
-                    ret = SBK_ENOMEM;
-            }
-        }
-    }
-    free(c.text);
-    if (ret < 0)
-        for (int i = 0; i < n; i++) {
-            free(texts[i]);
-            texts[i] = NULL;
-        }
-    return ret;
-}
 
 /* ---- queries ------------------------------------------------------------- */
 
@@ -625,4 +427,173 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
         *n_hits = out;
     free(cand);
     return score;
+}
+
+/* ---- the library's index and search ------------------------------------- */
+
+static const char *const index_lang[SBK_LANG_COUNT] = {"ky", "ru", "en"};
+
+/* The (first) subtitles file of a language. */
+static const SbkManifestFile *subtitles_for(const SbkManifest *m, const char *lang)
+{
+    for (int i = 0; i < m->n_files; i++) {
+        const SbkManifestFile *f = &m->files[i];
+        if (f->kind && strcmp(f->kind, "subtitles") == 0 &&
+            strcmp(f->lang ? f->lang : "", lang ? lang : "") == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* Titles, descriptions and subtitle cues of one bundle. */
+int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
+{
+    const SbkManifest *m = lb->b->manifest;
+    int ret = sbk_search_doc_new(&lb->doc);
+    for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
+        if (m->title[l])
+            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_TITLE, index_lang[l], 0, 0, m->title[l],
+                                     strlen(m->title[l]));
+    for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
+        if (m->description[l])
+            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_DESCRIPTION, index_lang[l], 0, 0,
+                                     m->description[l], strlen(m->description[l]));
+    if (ret < 0)
+        return sbk_err(err, ret, "%s: cannot index the titles: %s", lb->file, sbk_strerror(ret));
+    for (int i = 0; i < m->n_files; i++) {
+        const SbkManifestFile *f = &m->files[i];
+        char *vtt = NULL;
+        size_t len = 0;
+        if (!f->kind || strcmp(f->kind, "subtitles") != 0 || subtitles_for(m, f->lang) != f)
+            continue; /* hits name a cue by language and ordinal: one file per language */
+        ret = sbk_bundle_read_entry(lb->b, f->path, VTT_MAX_BYTES, &vtt, &len, err);
+        if (ret == 0)
+            ret = sbk_search_doc_add_vtt(lb->doc, f->lang ? f->lang : "", vtt, len);
+        free(vtt);
+        if (ret < 0) {
+            if (err && err->code != ret)
+                sbk_err(err, ret, "%s: %s: %s", lb->file, f->path, sbk_strerror(ret));
+            return ret;
+        }
+    }
+    sbk_search_doc_finish(lb->doc);
+    return 0;
+}
+
+typedef struct Found {
+    long score;
+    size_t shelf;   /* position in the catalog: ties keep the shelf order */
+    SbkSearchHit *hits;
+    char **texts;   /* cue texts read back for the hits (owned) */
+    int n_hits;
+    LibBundle *lb;
+} Found;
+
+/* The index keeps cues only folded: read the text of the cues hit back
+ * from the bundle's WebVTT (inflated once, then from the text cache). */
+static int fill_cue_texts(Found *f)
+{
+    int ret = 0;
+    f->texts = calloc((size_t)f->n_hits + 1, sizeof *f->texts);
+    if (!f->texts)
+        return SBK_ENOMEM;
+    for (int i = 0; i < f->n_hits && ret == 0; i++) {
+        if (f->hits[i].cue < 0 || f->texts[i])
+            continue;
+        /* every hit of this language in one pass over its file */
+        const char *lang = f->hits[i].lang;
+        int idx[SBK_SEARCH_MAX_HITS], at[SBK_SEARCH_MAX_HITS], n = 0;
+        char *got[SBK_SEARCH_MAX_HITS];
+        for (int k = i; k < f->n_hits && n < SBK_SEARCH_MAX_HITS; k++)
+            if (f->hits[k].cue >= 0 && strcmp(f->hits[k].lang, lang) == 0) {
+                idx[n] = f->hits[k].cue;
+                at[n++] = k;
+            }
+        const SbkManifestFile *sf = subtitles_for(f->lb->b->manifest, lang);
+        char *vtt = NULL;
+        size_t len = 0;
+        if (!sf || sbk_lib_read_text(f->lb, sf->path, &vtt, &len) < 0)
+            continue; /* leave those texts empty rather than fail the search */
+        ret = sbk_search_vtt_cues(vtt, len, idx, n, got);
+        free(vtt);
+        for (int k = 0; ret == 0 && k < n; k++)
+            f->texts[at[k]] = got[k];
+    }
+    for (int i = 0; i < f->n_hits; i++)
+        if (f->hits[i].cue >= 0)
+            f->hits[i].text = f->texts[i] ? f->texts[i] : "";
+    return ret;
+}
+
+static int found_cmp(const void *a, const void *b)
+{
+    const Found *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->shelf < y->shelf ? -1 : x->shelf > y->shelf;
+}
+
+int sbk_library_search_json(SbkLibrary *lib, const char *query, const char *lang, int limit,
+                            char **out, size_t *len)
+{
+    int ret = 0;
+    SbkSearchQuery q = {0};
+    Found *found = NULL;
+    SbkCatalogResult *res = NULL;
+    size_t nf = 0;
+    SbkSearchHit scratch[SBK_SEARCH_MAX_HITS];
+    Snapshot *s = sbk_lib_snap_get(lib);
+    *out = NULL;
+    if (limit <= 0)
+        limit = 20;
+    if (limit > 100)
+        limit = 100;
+    ret = sbk_search_query_parse(query, &q);
+    if (ret < 0)
+        goto done;
+    found = calloc(s->n_served + 1, sizeof *found);
+    res = calloc(s->n_served + 1, sizeof *res);
+    if (!found || !res) {
+        ret = SBK_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; q.n > 0 && i < s->n_served; i++) {
+        int nh = 0;
+        long score = sbk_search_doc_match(s->served[i]->doc, &q, lang, scratch,
+                                          SBK_SEARCH_MAX_HITS, &nh);
+        if (score <= 0)
+            continue;
+        found[nf] = (Found){.score = score, .shelf = i, .n_hits = nh, .lb = s->served[i]};
+        found[nf].hits = malloc((size_t)(nh ? nh : 1) * sizeof *scratch);
+        if (!found[nf].hits) {
+            ret = SBK_ENOMEM;
+            goto done;
+        }
+        memcpy(found[nf].hits, scratch, (size_t)nh * sizeof *scratch);
+        nf++;
+    }
+    qsort(found, nf, sizeof *found, found_cmp);
+    size_t n = nf < (size_t)limit ? nf : (size_t)limit;
+    for (size_t i = 0; i < n; i++) {
+        ret = fill_cue_texts(&found[i]);
+        if (ret < 0)
+            goto done;
+        res[i] = (SbkCatalogResult){.m = found[i].lb->b->manifest, .hits = found[i].hits,
+                                    .n_hits = found[i].n_hits};
+    }
+    /* Hits point into the snapshot's documents: build the JSON before
+     * letting the snapshot go. */
+    ret = sbk_catalog_search(query ? query : "", res, n, out, len);
+done:
+    for (size_t i = 0; found && i < nf; i++) {
+        for (int k = 0; found[i].texts && k < found[i].n_hits; k++)
+            free(found[i].texts[k]);
+        free(found[i].texts);
+        free(found[i].hits);
+    }
+    free(found);
+    free(res);
+    sbk_search_query_clear(&q);
+    sbk_lib_snap_unref(&s);
+    return ret;
 }
