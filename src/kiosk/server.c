@@ -489,7 +489,10 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_library_open(&k->lib, &lo, err);
     if (ret)
         goto fail;
-    if (sbk_watch_start(k) != 0) {
+    if (k->cfg.min_rate &&
+        sbk_watch_new(&k->watch, k->cfg.min_rate,
+                      (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) +
+                          16) != 0) {
         ret = sbk_err(err, SBK_ENOMEM, "cannot start the slow-reader watchdog");
         goto fail;
     }
@@ -552,7 +555,7 @@ void sbk_kiosk_stop(SbkKiosk **pk)
         MHD_stop_daemon(k->daemons[i]);
         free(k->listen_urls[i]);
     }
-    sbk_watch_stop(k);
+    sbk_watch_free(&k->watch);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);
     for (size_t i = 0; i < k->n_lan_urls; i++)

@@ -1,6 +1,8 @@
 /* src/kiosk/web.c - the web app: files embedded at build time (cmake/Embed.cmake)
  * or, with --web-dir, a copy of a folder read at start and on rescan. A URL
  * only ever selects an entry of this table by its exact name. */
+#include "kiosk/web.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kiosk/http.h"
 #include "kiosk/mime.h"
+#include "kiosk/reply.h"
 #include "sabak/core.h"
 #include "sabak/embed.h"
 
