@@ -15,6 +15,7 @@
 #include "kiosk/reply.h"
 #include "kiosk/web.h"
 #include "sabak/core.h"
+#include "sabak/lang.h"
 
 /* ---- decoding ------------------------------------------------------------ */
 
@@ -197,7 +198,7 @@ static void handle_search(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMa
         text[0] = '\0';
     const char *langp = NULL;
     if (sbk_route_query(q, "lang", lang, sizeof lang) == 0 &&
-        (!strcmp(lang, "ky") || !strcmp(lang, "ru") || !strcmp(lang, "en")))
+        sbk_lang_rank(lang) < SBK_LANG_COUNT)
         langp = lang;
     int limit = 20;
     if (sbk_route_query(q, "limit", lim, sizeof lim) == 0) {

@@ -11,6 +11,7 @@
 #include "kiosk/library_int.h"
 
 #include "sabak/core.h"
+#include "sabak/lang.h"
 #include "sabak/error.h"
 
 #define DOC_MAX_BYTES (64u << 20) /* per lesson, per blob: far beyond real subtitles */
@@ -431,8 +432,6 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
 
 /* ---- the library's index and search ------------------------------------- */
 
-static const char *const index_lang[SBK_LANG_COUNT] = {"ky", "ru", "en"};
-
 /* The (first) subtitles file of a language. */
 static const SbkManifestFile *subtitles_for(const SbkManifest *m, const char *lang)
 {
@@ -452,11 +451,11 @@ int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
     int ret = sbk_search_doc_new(&lb->doc);
     for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
         if (m->title[l])
-            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_TITLE, index_lang[l], 0, 0, m->title[l],
+            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_TITLE, sbk_lang_codes[l], 0, 0, m->title[l],
                                      strlen(m->title[l]));
     for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
         if (m->description[l])
-            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_DESCRIPTION, index_lang[l], 0, 0,
+            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_DESCRIPTION, sbk_lang_codes[l], 0, 0,
                                      m->description[l], strlen(m->description[l]));
     if (ret < 0)
         return sbk_err(err, ret, "%s: cannot index the titles: %s", lb->file, sbk_strerror(ret));

@@ -6,8 +6,4 @@
 
 #include "sabak/lesson.h"
 
-/* True if s[0..n) is a subtitle language code: 2-3 ASCII letters. Writes it
- * lower-cased and NUL-terminated to out (at least 4 bytes). */
-int sbk_lesson__lang_code(const char *s, size_t n, char *out);
-
 #endif

@@ -29,46 +29,6 @@
 #define MAX_TITLE 500       /* titles and chapter titles, bytes */
 #define MAX_DESCRIPTION 8000
 
-const char *const sbk_lang_codes[SBK_LANG_COUNT] = {"ky", "ru", "en"};
-
-int sbk_lang_index(const char *code)
-{
-    if (!code)
-        return -1;
-    for (int i = 0; i < SBK_LANG_COUNT; i++)
-        if (strcasecmp(code, sbk_lang_codes[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *sbk_lang_pick(char *const v[SBK_LANG_COUNT], int lang)
-{
-    if (!v)
-        return NULL;
-    if (lang >= 0 && lang < SBK_LANG_COUNT && v[lang])
-        return v[lang];
-    for (int i = 0; i < SBK_LANG_COUNT; i++)
-        if (v[i])
-            return v[i];
-    return NULL;
-}
-
-int sbk_lesson__lang_code(const char *s, size_t n, char *out)
-{
-    if (n < 2 || n > 3)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c < 'a' || c > 'z')
-            return 0;
-        out[i] = c;
-    }
-    out[n] = '\0';
-    return 1;
-}
-
 /* ---- sections and keys ------------------------------------------------ */
 
 typedef enum {
@@ -171,13 +131,13 @@ static void fail(Parser *p, int code, const char *fmt, ...)
 {
     if (p->err_piece)
         return;
-    char msg[SBK_ERROR_MAX];
+    char prefix[SBK_ERROR_MAX];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", p->name, p->rd.lineno);
+    p->err_piece = p->rd.piece > 0 ? p->rd.piece : 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    sbk_errv(p->err, code, prefix, fmt, ap);
     va_end(ap);
-    p->err_piece = p->rd.piece > 0 ? p->rd.piece : 1;
-    sbk_err(p->err, code, "%s:%d: %s", p->name, p->rd.lineno, msg);
 }
 
 /* Where to cut a long key line: at most cap bytes, on a character boundary,
@@ -311,47 +271,6 @@ static char *reader_next(char *str, int num, void *stream)
 
 /* ---- values -------------------------------------------------------------- */
 
-static int parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-    const char *p = s;
-    int neg = 0;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    if (!*p)
-        return 0;
-    long long v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        if (v > 1000000000LL)
-            return 0;
-        v = v * 10 + (*p - '0');
-    }
-    if (neg)
-        v = -v;
-    if (v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "1", "on"};
-    static const char *const no[] = {"false", "no", "0", "off"};
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 1;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* "HH:MM:SS", "MM:SS", "H:MM:SS.mmm" (also ',' before the fraction). The
  * first field has 1-3 digits, the others exactly 2 and are < 60. */
 static int parse_time(const char *s, size_t n, int64_t *out)
@@ -466,21 +385,21 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
             L->topic = xstrdup(p, v);
         break;
     case K_VERSION:
-        if (!parse_int(v, 1, 1000000, &n)) {
+        if (sbk_parse_int(v, 1, 1000000, &n) < 0) {
             fail(p, SBK_EINVAL, "bad version \"%s\": use a whole number from 1", v);
             return 0;
         }
         L->version = (int)n;
         break;
     case K_ORDER:
-        if (!parse_int(v, -1000000, 1000000, &n)) {
+        if (sbk_parse_int(v, -1000000, 1000000, &n) < 0) {
             fail(p, SBK_EINVAL, "bad order \"%s\": use a whole number", v);
             return 0;
         }
         L->order = (int)n;
         break;
     case K_AUDIO_ONLY:
-        if (!parse_bool(v, &L->audio_only)) {
+        if (sbk_parse_bool(v, &L->audio_only) < 0) {
             fail(p, SBK_EINVAL, "bad audio_only \"%s\": use true or false", v);
             return 0;
         }
@@ -602,7 +521,7 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
 {
     SbkLesson *L = p->L;
     char lang[4];
-    if (!sbk_lesson__lang_code(name, strlen(name), lang)) {
+    if (!sbk_lang_code_fold(name, strlen(name), lang)) {
         fail(p, SBK_EINVAL, "bad language \"%s\" in [subtitles]: use a 2-3 letter code such as ky or ru",
              name);
         return 0;

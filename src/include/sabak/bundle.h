@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "sabak/error.h"
-#include "sabak/lesson.h"
+#include "sabak/lang.h"
 
 #ifdef __cplusplus
 extern "C" {
