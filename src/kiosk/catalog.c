@@ -2,7 +2,6 @@
  * /api/search (see catalog.h, docs/API.md). Built with jansson, compact,
  * UTF-8 as is (no JSON_ENSURE_ASCII). */
 #include "kiosk/catalog.h"
-#include "kiosk/library_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -427,36 +426,4 @@ int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n,
         }
     }
     return dump(root, out, len);
-}
-
-/* ---- JSON ---------------------------------------------------------------- */
-
-static int copy_out(const char *s, size_t n, char **out, size_t *len)
-{
-    *out = malloc(n + 1);
-    if (!*out)
-        return SBK_ENOMEM;
-    memcpy(*out, s, n);
-    (*out)[n] = '\0';
-    if (len)
-        *len = n;
-    return 0;
-}
-
-int sbk_library_catalog_json(SbkLibrary *lib, char **out, size_t *len)
-{
-    Snapshot *s = sbk_lib_snap_get(lib);
-    int ret = copy_out(s->catalog, s->catalog_len, out, len);
-    sbk_lib_snap_unref(&s);
-    return ret;
-}
-
-int sbk_library_lesson_json(SbkLibrary *lib, const char *id, char **out, size_t *len)
-{
-    *out = NULL;
-    Snapshot *s = sbk_lib_snap_get(lib);
-    LibBundle *lb = id ? sbk_lib_snap_find_id(s, id) : NULL;
-    int ret = lb ? copy_out(lb->json, lb->json_len, out, len) : SBK_ENOENT;
-    sbk_lib_snap_unref(&s);
-    return ret;
 }

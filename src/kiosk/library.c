@@ -4,6 +4,9 @@
  * and the lock order are described in library_int.h. */
 #include "kiosk/library_int.h"
 
+#include "kiosk/library.h"
+#include "kiosk/search.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kiosk/library.h"
+#include "kiosk/search.h"
 #include "sabak/core.h"
 
 /* ---- bundles ------------------------------------------------------------- */
@@ -368,6 +373,38 @@ int sbk_library_resolve_bundle(SbkLibrary *lib, const char *id, SbkResolved *out
     snprintf(out->name, sizeof out->name, "%s-v%d.zip", lb->b->manifest->id,
              lb->b->manifest->version);
 done:
+    sbk_lib_snap_unref(&s);
+    return ret;
+}
+
+/* ---- JSON (built at scan time by catalog.c) ---------------------------------------------------------------- */
+
+static int copy_out(const char *s, size_t n, char **out, size_t *len)
+{
+    *out = malloc(n + 1);
+    if (!*out)
+        return SBK_ENOMEM;
+    memcpy(*out, s, n);
+    (*out)[n] = '\0';
+    if (len)
+        *len = n;
+    return 0;
+}
+
+int sbk_library_catalog_json(SbkLibrary *lib, char **out, size_t *len)
+{
+    Snapshot *s = sbk_lib_snap_get(lib);
+    int ret = copy_out(s->catalog, s->catalog_len, out, len);
+    sbk_lib_snap_unref(&s);
+    return ret;
+}
+
+int sbk_library_lesson_json(SbkLibrary *lib, const char *id, char **out, size_t *len)
+{
+    *out = NULL;
+    Snapshot *s = sbk_lib_snap_get(lib);
+    LibBundle *lb = id ? sbk_lib_snap_find_id(s, id) : NULL;
+    int ret = lb ? copy_out(lb->json, lb->json_len, out, len) : SBK_ENOENT;
     sbk_lib_snap_unref(&s);
     return ret;
 }

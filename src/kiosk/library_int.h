@@ -5,8 +5,8 @@
  *   scan.c      the directory scan and item loading (a new snapshot)
  *   verifier.c  the background SHA-256 thread and the verify cache
  *   watcher.c   the inotify thread
- *   catalog.c   the catalog JSON of a snapshot (sbk_library_*_json)
- *   search.c    each bundle's search index and sbk_library_search_json
+ *   library_search.c  each bundle's search index (search.c) and
+ *               sbk_library_search_json (JSON by catalog.c)
  *
  * Shape: the library publishes an immutable, reference-counted Snapshot of
  * the folder (every bundle file with its state, the lessons served, the
@@ -32,10 +32,14 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "kiosk/library.h"
-#include "kiosk/search.h"
 #include "kiosk/verify_cache.h"
 #include "sabak/bundle.h"
+
+/* Declared again rather than included: this header sits below library.h,
+ * search.h and catalog.h, which the files of the library include as they
+ * need them (tools/check-include-cycles). */
+typedef struct SbkLibrary SbkLibrary;
+typedef struct SbkSearchDoc SbkSearchDoc;
 
 #define TEXT_MAX_BYTES (32u << 20)        /* a deflated entry answered from memory */
 #define TEXT_CACHE_ENTRY_MAX (256u << 10) /* cache deflated entries up to this size ... */
@@ -158,7 +162,7 @@ void sbk_lib_cache_save_locked(SbkLibrary *lib);
 int sbk_lib_watcher_start(SbkLibrary *lib, SbkError *err);
 void sbk_lib_watcher_stop(SbkLibrary *lib);
 
-/* search.c */
+/* library_search.c */
 /* Titles, descriptions and subtitle cues of one bundle into lb->doc. */
 int sbk_lib_index_bundle(LibBundle *lb, SbkError *err);
 

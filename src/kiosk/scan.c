@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kiosk/catalog.h"
+#include "kiosk/library.h"
 #include "sabak/core.h"
 
 /* Replace every occurrence of `path` (a path we opened: the bundle's, or

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kiosk/library.h"
 #include "sabak/core.h"
 
 void sbk_lib_verifier_kick(SbkLibrary *lib)

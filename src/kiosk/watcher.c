@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kiosk/library.h"
 #include "sabak/core.h"
 
 /* ---- watching ----------------------------------------------------------- */
