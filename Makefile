@@ -45,6 +45,8 @@ test: build build-asan build-tsan
 	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j2 -R '$(TSAN_TESTS)'
 	@echo "== symbol prefix check =="
 	tools/check-symbols $(BUILD)
+	@echo "== include cycles =="
+	tools/check-include-cycles src
 
 samples: build
 	tools/make-sample-media lessons

@@ -20,7 +20,6 @@
 
 /* Language codes of SbkManifest.title[] etc., in SBK_LANG_* order. Kept
  * here so that the bundle module does not depend on the lesson module. */
-static const char *const lang_codes[SBK_LANG_COUNT] = {"ky", "ru", "en"};
 
 /* ---- serialisation ------------------------------------------------------ */
 
@@ -57,7 +56,7 @@ static json_t *lang_object(char *const v[SBK_LANG_COUNT])
     if (!o)
         return NULL;
     for (int i = 0; i < SBK_LANG_COUNT; i++) {
-        if (v[i] && set_str(o, lang_codes[i], v[i]) < 0) {
+        if (v[i] && set_str(o, sbk_lang_codes[i], v[i]) < 0) {
             json_decref(o);
             return NULL;
         }
@@ -186,12 +185,11 @@ int sbk_manifest_to_json(const SbkManifest *m, char **out, size_t *out_len, SbkE
 static int bad(SbkError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(SbkError *err, const char *fmt, ...)
 {
-    char msg[SBK_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int ret = sbk_errv(err, SBK_EDAMAGED, ERR_PREFIX, fmt, ap);
     va_end(ap);
-    return sbk_err(err, SBK_EDAMAGED, ERR_PREFIX "%s", msg);
+    return ret;
 }
 
 /* Copy of a string member. Returns 0 (also when absent and optional),
@@ -253,25 +251,6 @@ static int get_num(json_t *obj, const char *key, const char *where, int required
     return 0;
 }
 
-/* A language code as used in keys and "lang": 2-3 lower-case letters,
- * optionally followed by "-" and 2-8 letters or digits ("ky", "ru", "zh-hant"). */
-static int lang_code_ok(const char *s)
-{
-    size_t i = 0;
-    while (s[i] >= 'a' && s[i] <= 'z')
-        i++;
-    if (i < 2 || i > 3)
-        return 0;
-    if (s[i] == '\0')
-        return 1;
-    if (s[i] != '-')
-        return 0;
-    size_t j = ++i;
-    while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
-        i++;
-    return s[i] == '\0' && i - j >= 2 && i - j <= 8;
-}
-
 /* {"ky": "...", "ru": "..."}: known languages are kept, other well-formed
  * language codes are ignored (a later sabak may add languages). */
 static int get_langs(json_t *obj, const char *key, const char *where, int required,
@@ -290,12 +269,12 @@ static int get_langs(json_t *obj, const char *key, const char *where, int requir
     json_t *t;
     int found = 0;
     json_object_foreach(v, lang, t) {
-        if (!lang_code_ok(lang))
+        if (!sbk_lang_code_ok(lang))
             return bad(err, "%s%s\"%s\" has a bad language code \"%.16s\"", where, dot, key, lang);
         if (!json_is_string(t))
             return bad(err, "%s%s\"%s\".%s must be a string", where, dot, key, lang);
         for (int i = 0; i < SBK_LANG_COUNT; i++) {
-            if (strcmp(lang, lang_codes[i]) == 0) {
+            if (strcmp(lang, sbk_lang_codes[i]) == 0) {
                 out[i] = strdup(json_string_value(t));
                 if (!out[i])
                     return sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
@@ -353,7 +332,7 @@ static int parse_file(json_t *o, int idx, SbkManifestFile *f, SbkError *err)
         (ret = get_str(o, "tier", where, 0, &f->tier, err)) < 0 ||
         (ret = get_str(o, "codecs", where, 0, &f->codecs, err)) < 0)
         return ret;
-    if (f->lang && !lang_code_ok(f->lang))
+    if (f->lang && !sbk_lang_code_ok(f->lang))
         return bad(err, "%s.lang is not a language code: \"%.16s\"", where, f->lang);
     x = 0;
     if ((ret = get_int(o, "width", where, 0, 0, 1 << 16, &x, err)) < 0)

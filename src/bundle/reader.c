@@ -118,12 +118,38 @@ static int damaged(SbkError *err, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int damaged(SbkError *err, const char *path, const char *fmt, ...)
 {
-    char msg[SBK_ERROR_MAX];
+    char prefix[SBK_ERROR_MAX];
+    snprintf(prefix, sizeof prefix, "%s: ", path);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int ret = sbk_errv(err, SBK_EDAMAGED, prefix, fmt, ap);
     va_end(ap);
-    return sbk_err(err, SBK_EDAMAGED, "%s: %s", path, msg);
+    return ret;
+}
+
+/* The current entry's data, exactly len bytes, into buf (len + 1 bytes,
+ * NUL-terminated). A read error, a WARN (a CRC or size mismatch: the data is
+ * not what was written) or any other length is "<what> is damaged". */
+static int read_exact(struct archive *a, char *buf, size_t len, const char *path, const char *what,
+                      SbkError *err)
+{
+    size_t got = 0;
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, buf + got, len + 1 - got);
+        if (n < 0) {
+            const char *s = archive_error_string(a);
+            return damaged(err, path, "%s is damaged: %s", what, s ? s : "read error");
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+        if (got > len)
+            return damaged(err, path, "%s is damaged: longer than its recorded size", what);
+    }
+    if (got != len)
+        return damaged(err, path, "%s is damaged: shorter than its recorded size", what);
+    buf[len] = '\0';
+    return 0;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -229,27 +255,9 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
             ret = sbk_err(err, SBK_ENOMEM, "out of memory");
             goto done;
         }
-        size_t got = 0;
-        for (;;) {
-            la_ssize_t n = archive_read_data(a, buf + got, len + 1 - got);
-            if (n < 0) {
-                const char *s = archive_error_string(a);
-                ret = damaged(err, b->path, "manifest.json is damaged: %s", s ? s : "read error");
-                goto done;
-            }
-            if (n == 0)
-                break;
-            got += (size_t)n;
-            if (got > len) {
-                ret = damaged(err, b->path, "manifest.json is damaged: longer than its recorded size");
-                goto done;
-            }
-        }
-        if (got != len) {
-            ret = damaged(err, b->path, "manifest.json is damaged: shorter than its recorded size");
+        ret = read_exact(a, buf, len, b->path, SBK_MANIFEST_NAME, err);
+        if (ret < 0)
             goto done;
-        }
-        buf[len] = '\0';
     }
     *manifest = buf;
     *mlen = len;
@@ -353,6 +361,7 @@ int sbk_bundle_open(const char *path, SbkBundle **out, SbkError *err)
     if ((ret = check_records(&dir, path, err)) < 0 || (ret = fill_entries(b, &dir, err)) < 0 ||
         (ret = check_duplicates(b, err)) < 0 || (ret = read_with_libarchive(b, &mjson, &mlen, err)) < 0)
         goto fail;
+    sbk_sha256_hex(mjson, mlen, b->manifest_sha256);
     ret = sbk_manifest_parse(mjson, mlen, &b->manifest, err);
     if (ret < 0) {
         sbk_err_prefix(err, "%s", path);
@@ -398,7 +407,7 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
     struct archive *a = NULL;
     void *src = NULL;
     struct archive_entry *e = NULL;
-    size_t len = (size_t)want->size, got = 0;
+    size_t len = (size_t)want->size;
     SbkUtf8Locale loc;
     sbk_bundle_locale_enter(&loc);
     char *buf = malloc(len + 1);
@@ -425,26 +434,11 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
         if (n && strcmp(n, name) == 0)
             break;
     }
-    for (;;) {
-        la_ssize_t n = archive_read_data(a, buf + got, len + 1 - got);
-        if (n < 0) {
-            /* A WARN is a CRC or size mismatch: the data is not what was written. */
-            ret = damaged(err, b->path, "entry \"%s\" is damaged: %s", name, archive_error_string(a));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-        if (got > len) {
-            ret = damaged(err, b->path, "entry \"%s\" is damaged: longer than its recorded size", name);
-            goto done;
-        }
-    }
-    if (got != len) {
-        ret = damaged(err, b->path, "entry \"%s\" is damaged: shorter than its recorded size", name);
+    char what[SBK_ERROR_MAX / 2];
+    snprintf(what, sizeof what, "entry \"%s\"", name);
+    ret = read_exact(a, buf, len, b->path, what, err);
+    if (ret < 0)
         goto done;
-    }
-    buf[len] = '\0';
     *out = buf;
     buf = NULL;
     if (out_len)

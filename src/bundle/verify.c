@@ -40,17 +40,14 @@ typedef struct Verify {
 static void report(Verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(Verify *v, const char *fmt, ...)
 {
-    char line[SBK_ERROR_MAX];
+    SbkError line; /* one line: sbk_errv makes it so */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    sbk_errv(&line, SBK_EDAMAGED, NULL, fmt, ap);
     va_end(ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
     v->problems++;
     if (v->fn)
-        v->fn(v->opaque, line);
+        v->fn(v->opaque, line.msg);
 }
 
 static int find_record(const SbkZipDir *d, const char *name)

@@ -43,8 +43,6 @@ static void human_size(int64_t n, char *buf, size_t len)
         snprintf(buf, len, "%.2f GiB", (double)n / (1024.0 * 1024.0 * 1024.0));
 }
 
-static const char *const langs[SBK_LANG_COUNT] = {"ky", "ru", "en"};
-
 static void print_file(const SbkManifestFile *f)
 {
     char size[32];
@@ -72,10 +70,10 @@ static void print_human(const SbkBundle *b)
     printf("%s  version %d\n", m->id, m->version);
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->title[i])
-            printf("  title (%s): %s\n", langs[i], m->title[i]);
+            printf("  title (%s): %s\n", sbk_lang_codes[i], m->title[i]);
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->description[i])
-            printf("  description (%s): %s\n", langs[i], m->description[i]);
+            printf("  description (%s): %s\n", sbk_lang_codes[i], m->description[i]);
     if (m->topic)
         printf("Topic:     %s (order %d)\n", m->topic, m->order);
     else

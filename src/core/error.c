@@ -12,16 +12,24 @@ static void strip_newlines(char *s)
             *s = ' ';
 }
 
-int sbk_err(SbkError *err, int code, const char *fmt, ...)
+int sbk_errv(SbkError *err, int code, const char *prefix, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
+        int n = prefix ? snprintf(err->msg, sizeof err->msg, "%s", prefix) : 0;
+        size_t at = n < 0 ? 0 : (size_t)n < sizeof err->msg ? (size_t)n : sizeof err->msg - 1;
+        vsnprintf(err->msg + at, sizeof err->msg - at, fmt, ap);
         strip_newlines(err->msg);
         err->code = code;
     }
+    return code;
+}
+
+int sbk_err(SbkError *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sbk_errv(err, code, NULL, fmt, ap);
+    va_end(ap);
     return code;
 }
 

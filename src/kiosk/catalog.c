@@ -11,13 +11,10 @@
 
 #include "kiosk/mime.h"
 #include "sabak/core.h"
+#include "sabak/lang.h"
 #include "sabak/error.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
-
-/* The same order as SBK_LANG_* (lesson.h); kept here so the kiosk does not
- * depend on the lesson module for three strings. */
-static const char *const lang_code[SBK_LANG_COUNT] = {"ky", "ru", "en"};
 
 /* Rendition order: the modern codec first (only packed where it pays), then
  * the H.264 tiers from best to smallest, then audio only. */
@@ -29,14 +26,6 @@ static int tier_rank(const char *tier)
         if (strcmp(tier, tier_order[i]) == 0)
             return (int)i;
     return (int)(sizeof tier_order / sizeof tier_order[0]);
-}
-
-static int lang_rank(const char *lang)
-{
-    for (int i = 0; lang && i < SBK_LANG_COUNT; i++)
-        if (strcmp(lang, lang_code[i]) == 0)
-            return i;
-    return SBK_LANG_COUNT;
 }
 
 char *sbk_catalog_entry_url(const char *id, const char *entry, const char *sha256)
@@ -81,7 +70,7 @@ static json_t *lang_object(char *const v[SBK_LANG_COUNT])
     json_t *o = json_object();
     for (int i = 0; o && i < SBK_LANG_COUNT; i++)
         if (v[i] && v[i][0])
-            json_object_set_new(o, lang_code[i], json_string(v[i]));
+            json_object_set_new(o, sbk_lang_codes[i], json_string(v[i]));
     return o;
 }
 
@@ -122,7 +111,7 @@ static int subtitle_cmp(const void *a, const void *b)
 {
     const SbkManifestFile *x = *(const SbkManifestFile *const *)a;
     const SbkManifestFile *y = *(const SbkManifestFile *const *)b;
-    int rx = lang_rank(x->lang), ry = lang_rank(y->lang);
+    int rx = sbk_lang_rank(x->lang), ry = sbk_lang_rank(y->lang);
     if (rx != ry)
         return rx - ry;
     return strcmp(x->path, y->path);

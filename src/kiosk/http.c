@@ -2,7 +2,7 @@
  * response: parse once into an SbkRequest, refuse what MHD 0.9.75 lets
  * through (request smuggling headers), dispatch through the route table,
  * apply conditionals and Range, and create the MHD response (the only place
- * that does), plus the access log and the slow-reader watchdog. */
+ * that does), plus the access log. */
 #include "kiosk/http.h"
 
 #include <arpa/inet.h>
@@ -21,6 +21,7 @@
 
 #include "kiosk/cond.h"
 #include "kiosk/range.h"
+#include "kiosk/routes.h"
 #include "sabak/core.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
@@ -40,101 +41,11 @@ const char *sbk_http_header(const SbkRequest *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-int sbk_http_query(const SbkRequest *req, const char *key, char *buf, size_t n)
+/* Query parameters for the handlers, raw: the daemon's unescape callback
+ * is a no-op (see server.c), and routes.c decodes them strictly. */
+static const char *query_raw(void *opaque, const char *key)
 {
-    /* The daemon's unescape callback is a no-op (see server.c), so values
-     * arrive raw and are decoded here, strictly. */
-    const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-    if (!raw)
-        return -1;
-    return sbk_route_decode_query(raw, buf, n);
-}
-
-/* ---- replies --------------------------------------------------------------- */
-
-static void reply_init(SbkReply *r)
-{
-    memset(r, 0, sizeof *r);
-    r->status = 200;
-    r->fd = -1;
-}
-
-void sbk_reply_clear(SbkReply *r)
-{
-    if (r->kind == SBK_BODY_FD && r->fd >= 0)
-        close(r->fd);
-    if (r->kind == SBK_BODY_MALLOC)
-        free((void *)r->data);
-    r->kind = SBK_BODY_NONE;
-    r->fd = -1;
-    r->data = NULL;
-    r->len = 0;
-    r->size = 0;
-}
-
-void sbk_reply_static(SbkReply *r, int status, const char *mime, const char *text)
-{
-    sbk_reply_clear(r);
-    r->status = status;
-    r->mime = mime;
-    r->kind = SBK_BODY_STATIC;
-    r->data = text;
-    r->len = strlen(text);
-}
-
-void sbk_reply_owned(SbkReply *r, int status, const char *mime, char *data, size_t len)
-{
-    sbk_reply_clear(r);
-    r->status = status;
-    r->mime = mime;
-    r->kind = SBK_BODY_MALLOC;
-    r->data = data;
-    r->len = len;
-}
-
-void sbk_reply_json_error(SbkReply *r, int status, const char *msg)
-{
-    char *s = NULL;
-    json_t *o = json_pack("{s:s}", "error", msg);
-    if (o)
-        s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (s)
-        sbk_reply_owned(r, status, "application/json", s, strlen(s));
-    else
-        sbk_reply_static(r, status, "application/json", "{\"error\":\"out of memory\"}");
-    r->entity = 0;
-    r->cache = "no-store";
-}
-
-static const struct {
-    int status;
-    const char *text;
-} error_pages[] = {
-    {400, "400 Bad Request\n"},
-    {404, "404 Not Found\n"},
-    {405, "405 Method Not Allowed\n"},
-    {412, "412 Precondition Failed\n"},
-    {414, "414 URI Too Long\n"},
-    {416, "416 Range Not Satisfiable\n"},
-    {500, "500 Internal Server Error\n"},
-    {501, "501 Not Implemented\n"},
-};
-
-void sbk_reply_error(SbkReply *r, int status)
-{
-    const char *text = "error\n";
-    for (size_t i = 0; i < sizeof error_pages / sizeof error_pages[0]; i++)
-        if (error_pages[i].status == status)
-            text = error_pages[i].text;
-    sbk_reply_static(r, status, "text/plain; charset=utf-8", text);
-    r->entity = 0;
-    r->cache = "no-store";
-}
-
-static int64_t body_length(const SbkReply *r)
-{
-    return r->kind == SBK_BODY_FD ? r->size : (int64_t)r->len;
+    return MHD_lookup_connection_value(opaque, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* ---- multipart/byteranges ------------------------------------------------ */
@@ -334,7 +245,7 @@ static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size
     const char *range = sbk_http_header(req, MHD_HTTP_HEADER_RANGE);
     if (!range || !sbk_cond_if_range(c.if_range, r->etag, r->mtime))
         return;
-    int64_t length = body_length(r);
+    int64_t length = sbk_reply_body_length(r);
     SbkRangeSet rs;
     switch (sbk_range_parse(range, length, &rs)) {
     case SBK_RANGE_FULL:
@@ -365,8 +276,16 @@ static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size
     r->status = 206;
 }
 
-/* Slow-reader watchdog registration (below). */
-static void watch_add(SbkRequest *req, uint64_t body_bytes);
+/* Watch a large answer for a slow reader (watchdog.c). */
+static void watch_add(SbkRequest *req, uint64_t body_bytes)
+{
+    if (!req->kiosk->watch)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        req->watch_slot = sbk_watch_add(req->kiosk->watch, ci->connect_fd, body_bytes);
+}
 
 enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
 {
@@ -374,7 +293,7 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
     Multipart *mp = NULL;
     if (r->entity && r->status == 200)
         apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype);
-    int64_t bytes = mp ? (int64_t)mp->total : body_length(r);
+    int64_t bytes = mp ? (int64_t)mp->total : sbk_reply_body_length(r);
     struct MHD_Response *resp = make_response(r, mp);
     if (!resp)
         return MHD_NO;
@@ -510,7 +429,7 @@ static void log_target(const char *url, char *out, size_t n)
 static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
 {
     SbkReply r;
-    reply_init(&r);
+    sbk_reply_init(&r);
     int get = strcmp(req->method, "GET") == 0 || req->head;
     int options = strcmp(req->method, "OPTIONS") == 0;
     if (options && strcmp(url, "*") == 0) {
@@ -537,7 +456,8 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
         else
             sbk_reply_error(&r, st);
     } else {
-        sbk_routes_dispatch(k, req, m, &r);
+        SbkQuerySource q = {query_raw, req->conn};
+        sbk_routes_dispatch(k, &q, m, &r);
     }
     free(m);
     return sbk_http_queue(req, &r);
@@ -572,7 +492,7 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
              * connection (no upload is ever read) and closes it after the
              * answer. */
             SbkReply r;
-            reply_init(&r);
+            sbk_reply_init(&r);
             req->close = 1;
             if (framing) {
                 sbk_reply_error(&r, framing);
@@ -598,128 +518,7 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
     return answer(k, req, url ? url : "");
 }
 
-/* ---- access log and watchdog ---------------------------------------------- */
-
-typedef struct WatchSlot {
-    int fd;             /* -1: free */
-    int64_t deadline_us;
-} WatchSlot;
-
-struct SbkWatch {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    pthread_t thread;
-    int stop;
-    unsigned min_rate;
-    WatchSlot *slots;
-    size_t n;
-};
-
-static void watch_add(SbkRequest *req, uint64_t body_bytes)
-{
-    SbkWatch *w = req->kiosk->watch;
-    if (!w || !w->min_rate)
-        return;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci)
-        return;
-    int64_t allowance = 60 + (int64_t)(body_bytes / w->min_rate);
-    pthread_mutex_lock(&w->lock);
-    for (size_t i = 0; i < w->n; i++) {
-        if (w->slots[i].fd < 0) {
-            w->slots[i].fd = ci->connect_fd;
-            w->slots[i].deadline_us = now_us() + allowance * 1000000;
-            req->watch_slot = (int)i;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-}
-
-static void watch_remove(SbkRequest *req)
-{
-    SbkWatch *w = req->kiosk->watch;
-    if (!w || req->watch_slot < 0)
-        return;
-    pthread_mutex_lock(&w->lock);
-    w->slots[req->watch_slot].fd = -1;
-    pthread_mutex_unlock(&w->lock);
-    req->watch_slot = -1;
-}
-
-static void *watch_main(void *arg)
-{
-    SbkWatch *w = arg;
-    pthread_mutex_lock(&w->lock);
-    while (!w->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-        int64_t now = now_us();
-        for (size_t i = 0; i < w->n; i++) {
-            if (w->slots[i].fd >= 0 && w->slots[i].deadline_us < now) {
-                /* The slot is removed (under this lock) before MHD closes
-                 * the socket, so the descriptor is still this connection's.
-                 * MHD sees the error on its next send and closes it. */
-                struct linger lg = {1, 0}; /* and drop what the kernel still holds */
-                setsockopt(w->slots[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-                shutdown(w->slots[i].fd, SHUT_RDWR);
-                sbk_log(SBK_LOG_WARN, "closed a connection that read too slowly");
-                w->slots[i].deadline_us = INT64_MAX;
-            }
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-int sbk_watch_start(SbkKiosk *k)
-{
-    if (!k->cfg.min_rate)
-        return 0;
-    SbkWatch *w = calloc(1, sizeof *w);
-    if (!w)
-        return SBK_ENOMEM;
-    w->min_rate = k->cfg.min_rate;
-    w->n = (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) + 16;
-    w->slots = calloc(w->n, sizeof *w->slots);
-    if (!w->slots) {
-        free(w);
-        return SBK_ENOMEM;
-    }
-    for (size_t i = 0; i < w->n; i++)
-        w->slots[i].fd = -1;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->cond, NULL);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        pthread_mutex_destroy(&w->lock);
-        pthread_cond_destroy(&w->cond);
-        free(w->slots);
-        free(w);
-        return SBK_ENOMEM;
-    }
-    k->watch = w;
-    return 0;
-}
-
-void sbk_watch_stop(SbkKiosk *k)
-{
-    SbkWatch *w = k->watch;
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->lock);
-    w->stop = 1;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
-    free(w->slots);
-    free(w);
-    k->watch = NULL;
-}
+/* ---- access log ---------------------------------------------------------- */
 
 void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
@@ -729,7 +528,8 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req)
         return;
-    watch_remove(req);
+    sbk_watch_remove(k->watch, req->watch_slot);
+    req->watch_slot = -1;
     if (k->cfg.access_log && req->answered) {
         char stamp[32], line[512];
         time_t t = time(NULL);

@@ -36,17 +36,20 @@ void sbk_library_counts(SbkLibrary *lib, int *lessons, int *damaged);
  * /healthz and tests); 0 when background_verify is off and nothing is cached. */
 int sbk_library_verify_pending(SbkLibrary *lib);
 
-/* What the HTTP layer needs to answer for one entry or one whole bundle. */
+/* The facts the HTTP layer needs to answer for one entry or one whole
+ * bundle. Raw facts only: the routes layer turns them into headers (ETag,
+ * Content-Type, Content-Disposition). */
 typedef struct SbkResolved {
     int fd;            /* a NEW descriptor of the bundle file (owned by the caller:
                           close it, or hand it to MHD), -1 when `data` is used */
     int64_t offset;    /* the bytes to send are fd[offset, offset+size) ... */
     int64_t size;
     char *data;        /* ... or, for deflated entries, these bytes (malloc'ed, caller frees) */
-    char etag[80];     /* strong ETag, quotes included, stable across restarts */
-    int64_t mtime;     /* Last-Modified (bundle file mtime) */
-    const char *mime;  /* from the one MIME table (sbk_mime_for_path) */
-    char filename[256];/* download name for Content-Disposition (whole bundle) */
+    char sha256[65];   /* lower-case hex: the entry's SHA-256 (from the manifest, or
+                          of manifest.json itself); whole bundle: its manifest.json's */
+    int64_t mtime;     /* the bundle file's mtime (seconds) */
+    char name[256];    /* display name: the entry's base name; whole bundle
+                          "<id>-v<version>.zip" */
 } SbkResolved;
 
 /* Resolve lesson `id` (highest version served) and entry path `entry` (as in

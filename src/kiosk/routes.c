@@ -1,5 +1,5 @@
-/* src/kiosk/routes.c - the route table, strict target decoding, and the
- * handlers for the API and lesson URLs (see routes.h, http.h). */
+/* src/kiosk/routes.c - strict target decoding, the handlers for the API
+ * and lesson URLs, and the route table that names them (see routes.h). */
 #include "kiosk/routes.h"
 
 #include <jansson.h>
@@ -9,9 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kiosk/http.h"
+#include "kiosk/kiosk_int.h"
 #include "kiosk/library.h"
+#include "kiosk/mime.h"
+#include "kiosk/reply.h"
+#include "kiosk/web.h"
 #include "sabak/core.h"
+#include "sabak/lang.h"
 
 /* ---- decoding ------------------------------------------------------------ */
 
@@ -90,94 +94,12 @@ int sbk_route_decode_query(const char *raw, char *out, size_t n)
     return sbk_utf8_valid(out, o) ? 0 : -1;
 }
 
-/* ---- the table ----------------------------------------------------------- */
-
-typedef struct Route {
-    const char *pattern;
-    int prefix;           /* 1: pattern is a prefix, the rest is the argument */
-    SbkRouteKind kind;
-    int api;
-} Route;
-
-static const Route route_table[] = {
-    {"/", 0, SBK_ROUTE_WEB, 0},
-    {"/index.html", 0, SBK_ROUTE_WEB, 0},
-    {"/static/", 1, SBK_ROUTE_WEB, 0},
-    {"/i18n/", 1, SBK_ROUTE_WEB, 0},
-    {"/api/lessons", 0, SBK_ROUTE_API_LESSONS, 1},
-    {"/api/lessons/", 1, SBK_ROUTE_API_LESSON, 1},
-    {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1},
-    {"/api/info", 0, SBK_ROUTE_API_INFO, 1},
-    {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1},
-    {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0},
-    {"/lessons/", 1, SBK_ROUTE_ENTRY, 0},
-};
-
-/* Split the argument of a matched prefix route into m->id / m->arg. */
-static int route_args(const Route *rt, const char *rest, SbkRouteMatch *m)
+int sbk_route_query(const SbkQuerySource *q, const char *key, char *buf, size_t n)
 {
-    snprintf(m->buf, sizeof m->buf, "%s", rest);
-    switch (rt->kind) {
-    case SBK_ROUTE_WEB:
-        if (strcmp(rt->pattern, "/i18n/") == 0)
-            snprintf(m->buf, sizeof m->buf, "i18n/%s", rest);
-        m->arg = m->buf;
-        return sbk_path_entry_ok(m->arg) ? 0 : 404;
-    case SBK_ROUTE_API_LESSON:
-        m->id = m->buf;
-        return sbk_lesson_id_ok(m->id) ? 0 : 404;
-    case SBK_ROUTE_ENTRY: {
-        char *slash = strchr(m->buf, '/');
-        if (!slash) { /* /lessons/<id>.zip */
-            size_t len = strlen(m->buf);
-            if (len <= 4 || strcmp(m->buf + len - 4, ".zip") != 0)
-                return 404;
-            m->buf[len - 4] = '\0';
-            m->kind = SBK_ROUTE_BUNDLE;
-            m->id = m->buf;
-            return sbk_lesson_id_ok(m->id) ? 0 : 404;
-        }
-        *slash = '\0';
-        m->id = m->buf;
-        m->arg = slash + 1;
-        return sbk_lesson_id_ok(m->id) && sbk_path_entry_ok(m->arg) ? 0 : 404;
-    }
-    default:
-        return 404;
-    }
-}
-
-int sbk_route_match(const char *raw, SbkRouteMatch *m)
-{
-    memset(m, 0, sizeof *m);
-    int st = sbk_route_decode_path(raw, m->path, sizeof m->path);
-    if (st)
-        return st;
-    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
-        const Route *rt = &route_table[i];
-        size_t plen = strlen(rt->pattern);
-        if (!rt->prefix) {
-            if (strcmp(m->path, rt->pattern) != 0)
-                continue;
-            m->kind = rt->kind;
-            m->api = rt->api;
-            if (rt->kind == SBK_ROUTE_WEB) {
-                snprintf(m->buf, sizeof m->buf, "index.html");
-                m->arg = m->buf;
-            }
-            return 0;
-        }
-        if (strncmp(m->path, rt->pattern, plen) != 0 || m->path[plen] == '\0')
-            continue;
-        m->kind = rt->kind;
-        m->api = rt->api;
-        st = route_args(rt, m->path + plen, m);
-        if (st)
-            m->kind = SBK_ROUTE_NONE;
-        return st;
-    }
-    m->api = strncmp(m->path, "/api/", 5) == 0;
-    return 404;
+    const char *raw = q && q->raw ? q->raw(q->opaque, key) : NULL;
+    if (!raw)
+        return -1;
+    return sbk_route_decode_query(raw, buf, n);
 }
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -198,13 +120,13 @@ static void reply_json(SbkReply *r, int rc, char *json, size_t len, const char *
     r->cache = "no-store";
 }
 
-/* Move what the library resolved into the reply (fd or data). */
-static void reply_resolved(SbkReply *r, SbkResolved *res)
+/* Move what the library resolved into the reply (fd or data). The
+ * headers are made here, from the raw facts: the library knows no HTTP. */
+static void reply_resolved(SbkReply *r, SbkResolved *res, const char *mime)
 {
     r->status = 200;
     r->entity = 1;
-    r->mime = res->mime ? res->mime : "application/octet-stream";
-    snprintf(r->etag, sizeof r->etag, "%s", res->etag);
+    r->mime = mime;
     r->mtime = res->mtime;
     if (res->data) {
         r->kind = SBK_BODY_MALLOC;
@@ -221,66 +143,65 @@ static void reply_resolved(SbkReply *r, SbkResolved *res)
     sbk_resolved_clear(res);
 }
 
-/* ?v= equal to the first 16 hex digits of the entry's SHA-256 (the ETag
- * is "\"<sha256>\"") marks a versioned URL that may be cached for ever. */
-static int versioned(const SbkRequest *req, const char *etag)
+/* ?v= equal to the first 16 hex digits of the entry's SHA-256 marks a
+ * versioned URL that may be cached for ever. */
+static int versioned(const SbkQuerySource *q, const char *sha256)
 {
     char v[32];
-    if (sbk_http_query(req, "v", v, sizeof v) != 0 || strlen(v) != 16)
+    if (sbk_route_query(q, "v", v, sizeof v) != 0 || strlen(v) != 16)
         return 0;
-    return etag[0] == '"' && strlen(etag) > 17 && strncasecmp(etag + 1, v, 16) == 0;
+    return strncasecmp(sha256, v, 16) == 0;
 }
 
-static void handle_entry(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+static void handle_entry(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
     SbkResolved res;
-    memset(&res, 0, sizeof res);
-    res.fd = -1;
     if (sbk_library_resolve_entry(k->lib, m->id, m->arg, &res) != 0) {
-        sbk_resolved_clear(&res);
         sbk_reply_error(r, 404);
         return;
     }
-    reply_resolved(r, &res);
-    r->cache = versioned(req, r->etag) ? "public, max-age=31536000, immutable" : "no-cache";
+    /* A strong ETag: the entry's SHA-256, the same on every kiosk. */
+    snprintf(r->etag, sizeof r->etag, "\"%s\"", res.sha256);
+    r->cache = versioned(q, res.sha256) ? "public, max-age=31536000, immutable" : "no-cache";
+    reply_resolved(r, &res, sbk_mime_for_path(m->arg));
 }
 
-static void handle_bundle(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+static void handle_bundle(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
     SbkResolved res;
-    memset(&res, 0, sizeof res);
-    res.fd = -1;
+    (void)q;
     if (sbk_library_resolve_bundle(k->lib, m->id, &res) != 0) {
-        sbk_resolved_clear(&res);
         sbk_reply_error(r, 404);
         return;
     }
-    char name[256];
-    snprintf(name, sizeof name, "%s", res.filename[0] ? res.filename : m->id);
-    reply_resolved(r, &res);
-    r->mime = "application/zip";
-    r->cache = "no-cache";
+    /* Stable across restarts and copies: what the bundle holds (the
+     * manifest names every file's SHA-256) and how long it is. */
+    snprintf(r->etag, sizeof r->etag, "\"%.48s-%lld\"", res.sha256, (long long)res.size);
     /* The name comes from the catalog (id and version: [a-z0-9._-]). */
+    char name[256];
+    snprintf(name, sizeof name, "%s", res.name[0] ? res.name : m->id);
     for (char *p = name; *p; p++)
         if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
             *p = '_';
     snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
-    (void)req;
+    r->cache = "no-cache";
+    reply_resolved(r, &res, "application/zip");
 }
 
-static void handle_search(SbkKiosk *k, SbkRequest *req, SbkReply *r)
+static void handle_search(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
-    char q[512], lang[8], lim[16];
+    char text[512], lang[8], lim[16];
+    (void)m;
     char *json = NULL;
     size_t len = 0;
-    if (sbk_http_query(req, "q", q, sizeof q) != 0)
-        q[0] = '\0';
+    if (sbk_route_query(q, "q", text, sizeof text) != 0)
+        text[0] = '\0';
     const char *langp = NULL;
-    if (sbk_http_query(req, "lang", lang, sizeof lang) == 0 &&
-        (!strcmp(lang, "ky") || !strcmp(lang, "ru") || !strcmp(lang, "en")))
+    if (sbk_route_query(q, "lang", lang, sizeof lang) == 0 &&
+        sbk_lang_rank(lang) < SBK_LANG_COUNT)
         langp = lang;
     int limit = 20;
-    if (sbk_http_query(req, "limit", lim, sizeof lim) == 0) {
+    if (sbk_route_query(q, "limit", lim, sizeof lim) == 0) {
         char *end = NULL;
         long l = strtol(lim, &end, 10);
         if (end == lim || *end || l < 1) {
@@ -289,12 +210,14 @@ static void handle_search(SbkKiosk *k, SbkRequest *req, SbkReply *r)
         }
         limit = l > 100 ? 100 : (int)l;
     }
-    int rc = sbk_library_search_json(k->lib, q, langp, limit, &json, &len);
+    int rc = sbk_library_search_json(k->lib, text, langp, limit, &json, &len);
     reply_json(r, rc, json, len, "search failed");
 }
 
-static void handle_info(SbkKiosk *k, SbkReply *r)
+static void handle_info(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
+    (void)q;
+    (void)m;
     int lessons = 0, damaged = 0;
     sbk_library_counts(k->lib, &lessons, &damaged);
     json_t *urls = json_array();
@@ -340,11 +263,12 @@ static char *qr_svg(const char *text, size_t *len)
     return out;
 }
 
-static void handle_qr(SbkKiosk *k, SbkRequest *req, SbkReply *r)
+static void handle_qr(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
+    (void)m;
     char text[512];
     const char *t = k->n_lan_urls ? k->lan_urls[0] : NULL;
-    if (sbk_http_query(req, "text", text, sizeof text) == 0) {
+    if (sbk_route_query(q, "text", text, sizeof text) == 0) {
         /* Only links into this kiosk: a QR code generator for anything
          * would let any page print codes under the office's name. */
         int ours = 0;
@@ -372,8 +296,10 @@ static void handle_qr(SbkKiosk *k, SbkRequest *req, SbkReply *r)
     r->cache = "no-cache";
 }
 
-static void handle_healthz(SbkKiosk *k, SbkReply *r)
+static void handle_healthz(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
+    (void)q;
+    (void)m;
     int lessons = 0, damaged = 0;
     sbk_library_counts(k->lib, &lessons, &damaged);
     char *s = NULL;
@@ -385,45 +311,164 @@ static void handle_healthz(SbkKiosk *k, SbkReply *r)
     r->cache = "no-store";
 }
 
-void sbk_routes_dispatch(SbkKiosk *k, SbkRequest *req, const SbkRouteMatch *m, SbkReply *r)
+static void handle_web(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
+{
+    (void)q;
+    sbk_web_handle(&k->web, m->arg, r);
+}
+
+static void handle_catalog(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
     char *json = NULL;
     size_t len = 0;
-    int rc;
-    switch (m->kind) {
-    case SBK_ROUTE_WEB:
-        sbk_web_handle(&k->web, m->arg, r);
-        return;
-    case SBK_ROUTE_API_LESSONS:
-        rc = sbk_library_catalog_json(k->lib, &json, &len);
-        reply_json(r, rc, json, len, "no catalog");
-        return;
-    case SBK_ROUTE_API_LESSON:
-        rc = sbk_library_lesson_json(k->lib, m->id, &json, &len);
-        reply_json(r, rc, json, len, "no such lesson");
-        return;
-    case SBK_ROUTE_API_SEARCH:
-        handle_search(k, req, r);
-        return;
-    case SBK_ROUTE_API_INFO:
-        handle_info(k, r);
-        return;
-    case SBK_ROUTE_API_QR:
-        handle_qr(k, req, r);
-        return;
-    case SBK_ROUTE_HEALTHZ:
-        handle_healthz(k, r);
-        return;
-    case SBK_ROUTE_ENTRY:
-        handle_entry(k, req, m, r);
-        return;
-    case SBK_ROUTE_BUNDLE:
-        handle_bundle(k, req, m, r);
-        return;
-    case SBK_ROUTE_NONE:
-        break;
+    (void)q;
+    (void)m;
+    int rc = sbk_library_catalog_json(k->lib, &json, &len);
+    reply_json(r, rc, json, len, "no catalog");
+}
+
+static void handle_lesson(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    (void)q;
+    int rc = sbk_library_lesson_json(k->lib, m->id, &json, &len);
+    reply_json(r, rc, json, len, "no such lesson");
+}
+
+/* ---- argument parsers ------------------------------------------------------
+ * Each fills m->id / m->arg (pointing into m->buf) from the rest of the
+ * path after a prefix route's pattern. They return 0, 404 (no such thing
+ * can exist), or NEXT: not this route's shape, try the next row. */
+
+#define NEXT (-1)
+
+/* "/" and "/index.html": the web app's page. */
+static int args_index(const char *rest, SbkRouteMatch *m)
+{
+    (void)rest;
+    snprintf(m->buf, sizeof m->buf, "index.html");
+    m->arg = m->buf;
+    return 0;
+}
+
+/* /static/<asset>: the asset's name in the web app. */
+static int args_static(const char *rest, SbkRouteMatch *m)
+{
+    snprintf(m->buf, sizeof m->buf, "%s", rest);
+    m->arg = m->buf;
+    return sbk_path_entry_ok(m->arg) ? 0 : 404;
+}
+
+/* /i18n/<file>: the web app's i18n/<file>. */
+static int args_i18n(const char *rest, SbkRouteMatch *m)
+{
+    snprintf(m->buf, sizeof m->buf, "i18n/%s", rest);
+    m->arg = m->buf;
+    return sbk_path_entry_ok(m->arg) ? 0 : 404;
+}
+
+static int args_lesson_id(const char *rest, SbkRouteMatch *m)
+{
+    snprintf(m->buf, sizeof m->buf, "%s", rest);
+    m->id = m->buf;
+    return sbk_lesson_id_ok(m->id) ? 0 : 404;
+}
+
+/* /lessons/<id>.zip */
+static int args_bundle(const char *rest, SbkRouteMatch *m)
+{
+    if (strchr(rest, '/'))
+        return NEXT;
+    size_t len = strlen(rest);
+    if (len <= 4 || strcmp(rest + len - 4, ".zip") != 0)
+        return 404;
+    snprintf(m->buf, sizeof m->buf, "%.*s", (int)(len - 4), rest);
+    m->id = m->buf;
+    return sbk_lesson_id_ok(m->id) ? 0 : 404;
+}
+
+/* /lessons/<id>/<entry as in the manifest> */
+static int args_entry(const char *rest, SbkRouteMatch *m)
+{
+    snprintf(m->buf, sizeof m->buf, "%s", rest);
+    char *slash = strchr(m->buf, '/');
+    if (!slash)
+        return 404;
+    *slash = '\0';
+    m->id = m->buf;
+    m->arg = slash + 1;
+    return sbk_lesson_id_ok(m->id) && sbk_path_entry_ok(m->arg) ? 0 : 404;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+typedef struct SbkRoute {
+    const char *pattern;
+    int prefix;           /* 1: pattern is a prefix, the rest goes to args() */
+    SbkRouteKind kind;
+    int api;              /* 1: errors are answered in JSON */
+    int (*args)(const char *rest, SbkRouteMatch *m); /* NULL: no arguments */
+    void (*handle)(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r);
+} SbkRoute;
+
+static const SbkRoute route_table[] = {
+    {"/", 0, SBK_ROUTE_WEB, 0, args_index, handle_web},
+    {"/index.html", 0, SBK_ROUTE_WEB, 0, args_index, handle_web},
+    {"/static/", 1, SBK_ROUTE_WEB, 0, args_static, handle_web},
+    {"/i18n/", 1, SBK_ROUTE_WEB, 0, args_i18n, handle_web},
+    {"/api/lessons", 0, SBK_ROUTE_API_LESSONS, 1, NULL, handle_catalog},
+    {"/api/lessons/", 1, SBK_ROUTE_API_LESSON, 1, args_lesson_id, handle_lesson},
+    {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1, NULL, handle_search},
+    {"/api/info", 0, SBK_ROUTE_API_INFO, 1, NULL, handle_info},
+    {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1, NULL, handle_qr},
+    {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0, NULL, handle_healthz},
+    {"/lessons/", 1, SBK_ROUTE_BUNDLE, 0, args_bundle, handle_bundle},
+    {"/lessons/", 1, SBK_ROUTE_ENTRY, 0, args_entry, handle_entry},
+};
+
+int sbk_route_match(const char *raw, SbkRouteMatch *m)
+{
+    memset(m, 0, sizeof *m);
+    int st = sbk_route_decode_path(raw, m->path, sizeof m->path);
+    if (st)
+        return st;
+    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
+        const SbkRoute *rt = &route_table[i];
+        size_t plen = strlen(rt->pattern);
+        const char *rest;
+        if (!rt->prefix) {
+            if (strcmp(m->path, rt->pattern) != 0)
+                continue;
+            rest = "";
+        } else {
+            if (strncmp(m->path, rt->pattern, plen) != 0 || m->path[plen] == '\0')
+                continue;
+            rest = m->path + plen;
+        }
+        m->api = rt->api;
+        st = rt->args ? rt->args(rest, m) : 0;
+        if (st == NEXT) {
+            m->id = m->arg = NULL;
+            continue;
+        }
+        if (st == 0) {
+            m->route = rt;
+            m->kind = rt->kind;
+        } else {
+            m->id = m->arg = NULL;
+        }
+        return st;
     }
-    if (m->api)
+    m->api = strncmp(m->path, "/api/", 5) == 0;
+    return 404;
+}
+
+void sbk_routes_dispatch(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
+{
+    if (m->route && m->route->handle)
+        m->route->handle(k, q, m, r);
+    else if (m->api)
         sbk_reply_json_error(r, 404, "no such API");
     else
         sbk_reply_error(r, 404);

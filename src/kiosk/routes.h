@@ -1,4 +1,5 @@
-/* src/kiosk/routes.h - the kiosk's route table. A request target is
+/* src/kiosk/routes.h - the kiosk's route table: each row carries its
+ * argument parser and its handler. A request target is
  * percent-decoded strictly and matched against the table; lesson URLs become
  * (lesson id, entry name) pairs that only the catalog resolves. No URL text
  * is ever joined onto a filesystem path. */
@@ -6,6 +7,9 @@
 #define SABAK_KIOSK_ROUTES_H
 
 #include <stddef.h>
+
+#include "kiosk/reply.h"
+#include "sabak/kiosk.h"
 
 #define SBK_URL_MAX 2048
 
@@ -22,7 +26,10 @@ typedef enum {
     SBK_ROUTE_BUNDLE,      /* id: the whole bundle (/lessons/<id>.zip) */
 } SbkRouteKind;
 
+struct SbkRoute;
+
 typedef struct SbkRouteMatch {
+    const struct SbkRoute *route; /* the table row matched (its handler), or NULL */
     SbkRouteKind kind;
     int api;                  /* 1: errors are answered in JSON */
     const char *id;           /* into buf, or NULL */
@@ -30,6 +37,13 @@ typedef struct SbkRouteMatch {
     char path[SBK_URL_MAX];   /* the decoded path */
     char buf[SBK_URL_MAX + 8];
 } SbkRouteMatch;
+
+/* What a handler may ask of its request: query parameters, raw (the
+ * server's callback; NULL when absent). */
+typedef struct SbkQuerySource {
+    const char *(*raw)(void *opaque, const char *key);
+    void *opaque;
+} SbkQuerySource;
 
 /* Percent-decode a path (no query) strictly: it must start with '/';
  * %XX needs two hex digits; NUL (%00), control bytes, backslashes (raw or
@@ -44,5 +58,13 @@ int sbk_route_decode_query(const char *raw, char *out, size_t n);
 /* Decode `raw` and find its route. Returns 0 (m->kind set), 400/414 (bad
  * target) or 404 (no route, or an id or entry name that can never exist). */
 int sbk_route_match(const char *raw, SbkRouteMatch *m);
+
+/* The decoded query parameter `key` into buf (sbk_route_decode_query);
+ * returns 0, or -1 when absent or not decodable. */
+int sbk_route_query(const SbkQuerySource *q, const char *key, char *buf, size_t n);
+
+/* Answer a GET/HEAD of a matched route with the handler its table row
+ * carries (a JSON or plain 404 when there is none). */
+void sbk_routes_dispatch(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r);
 
 #endif

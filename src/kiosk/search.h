@@ -41,6 +41,16 @@ int sbk_search_doc_add_vtt(SbkSearchDoc *doc, const char *lang, const char *vtt,
  * WebVTT: texts[i] malloc'ed for cues[i], NULL when there is no such cue.
  * Returns 0 or SBK_ENOMEM. */
 int sbk_search_vtt_cues(const char *vtt, size_t len, const int *cues, int n, char **texts);
+/* A reader of WebVTT cues (search_vtt.c). begin returns 0, 1 when the text
+ * is not WebVTT (no cues), or SBK_ENOMEM; next returns 1 with the next cue
+ * (times in ms, its cleaned text in c->text, tlen bytes) or 0 at the end.
+ * Free c->text when done. */
+typedef struct SbkVttCursor {
+    const char *p, *end;
+    char *text;   /* one cue's cleaned text (as large as the file) */
+} SbkVttCursor;
+int sbk_search_vtt_begin(SbkVttCursor *c, const char *vtt, size_t len);
+int sbk_search_vtt_next(SbkVttCursor *c, int64_t *start, int64_t *stop, size_t *tlen);
 /* The index's byte form of folded UTF-8 text (see search.c): writes at most
  * len * 5 / 2 bytes to out, returns how many. */
 size_t sbk_search_encode(const char *folded, size_t len, char *out);

@@ -58,30 +58,14 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg)
     cfg->library_dir = cfg->web_dir = cfg->cache_path = NULL;
 }
 
+/* A setting's number: digits only (no sign), at most max. */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
 {
-    char *end = NULL;
-    if (!v || *v < '0' || *v > '9')
-        return -1;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || *end || n > max)
-        return -1;
-    *out = n;
+    long long n;
+    if (!v || *v < '0' || *v > '9' || sbk_parse_int(v, 0, (long long)max, &n) < 0)
+        return SBK_EINVAL;
+    *out = (unsigned long long)n;
     return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"1", "yes", "true", "on"};
-    static const char *const no[] = {"0", "no", "false", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = 0, 0;
-    }
-    return -1;
 }
 
 static int set_string(char **field, const char *v, SbkError *err)
@@ -159,7 +143,7 @@ int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value
         case K_STR:
             return set_string((char **)(void *)base, value, err);
         case K_BOOL:
-            if (parse_bool(value, &b) != 0)
+            if (sbk_parse_bool(value, &b) < 0)
                 return sbk_err(err, SBK_EINVAL, "%s: expected yes or no, not \"%s\"", key, value);
             *(int *)(void *)base = b;
             return 0;
@@ -489,7 +473,10 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_library_open(&k->lib, &lo, err);
     if (ret)
         goto fail;
-    if (sbk_watch_start(k) != 0) {
+    if (k->cfg.min_rate &&
+        sbk_watch_new(&k->watch, k->cfg.min_rate,
+                      (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) +
+                          16) != 0) {
         ret = sbk_err(err, SBK_ENOMEM, "cannot start the slow-reader watchdog");
         goto fail;
     }
@@ -552,7 +539,7 @@ void sbk_kiosk_stop(SbkKiosk **pk)
         MHD_stop_daemon(k->daemons[i]);
         free(k->listen_urls[i]);
     }
-    sbk_watch_stop(k);
+    sbk_watch_free(&k->watch);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);
     for (size_t i = 0; i < k->n_lan_urls; i++)

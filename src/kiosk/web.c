@@ -1,6 +1,8 @@
 /* src/kiosk/web.c - the web app: files embedded at build time (cmake/Embed.cmake)
  * or, with --web-dir, a copy of a folder read at start and on rescan. A URL
  * only ever selects an entry of this table by its exact name. */
+#include "kiosk/web.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kiosk/http.h"
 #include "kiosk/mime.h"
+#include "kiosk/reply.h"
 #include "sabak/core.h"
 #include "sabak/embed.h"
 
@@ -19,16 +21,6 @@ extern const SbkEmbeddedFile sbk_web_assets[];
 #define WEB_MAX_FILES 512
 #define WEB_MAX_BYTES (32u << 20)
 #define WEB_MAX_DEPTH 6
-
-const SbkEmbeddedFile *sbk_embed_find(const SbkEmbeddedFile *table, const char *path)
-{
-    if (!table || !path)
-        return NULL;
-    for (const SbkEmbeddedFile *f = table; f->path; f++)
-        if (strcmp(f->path, path) == 0)
-            return f;
-    return NULL;
-}
 
 static const char placeholder_html[] =
     "<!doctype html>\n<html lang=\"ky\"><head><meta charset=\"utf-8\">"

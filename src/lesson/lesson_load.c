@@ -81,7 +81,7 @@ static int open_subdir(SbkLesson *L, int dfd, const char *rel)
 static int convention_name(const char *name, char lang[4])
 {
     const char *dot = strrchr(name, '.');
-    if (!dot || !sbk_lesson__lang_code(name, (size_t)(dot - name), lang))
+    if (!dot || !sbk_lang_code_fold(name, (size_t)(dot - name), lang))
         return 0;
     for (size_t i = 0; i < sizeof sub_exts / sizeof sub_exts[0]; i++)
         if (strcasecmp(dot + 1, sub_exts[i]) == 0)

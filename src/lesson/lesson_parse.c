@@ -1,4 +1,5 @@
-/* lesson_parse.c - lesson.ini text to SbkLesson, with inih.
+/* lesson_parse.c - lesson.ini text to SbkLesson, with inih: keys, values,
+ * chapters, subtitles (the line reader is lesson_reader.c).
  *
  * inih (Debian's build: 200-byte stack line buffer, name:value accepted,
  * " ;" inline comments, indented lines continue the previous value) is fed
@@ -25,332 +26,7 @@
 
 #include "sabak/core.h"
 
-#define MAX_VALUE 65536     /* any one value, bytes */
-#define MAX_TITLE 500       /* titles and chapter titles, bytes */
-#define MAX_DESCRIPTION 8000
-
-const char *const sbk_lang_codes[SBK_LANG_COUNT] = {"ky", "ru", "en"};
-
-int sbk_lang_index(const char *code)
-{
-    if (!code)
-        return -1;
-    for (int i = 0; i < SBK_LANG_COUNT; i++)
-        if (strcasecmp(code, sbk_lang_codes[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *sbk_lang_pick(char *const v[SBK_LANG_COUNT], int lang)
-{
-    if (!v)
-        return NULL;
-    if (lang >= 0 && lang < SBK_LANG_COUNT && v[lang])
-        return v[lang];
-    for (int i = 0; i < SBK_LANG_COUNT; i++)
-        if (v[i])
-            return v[i];
-    return NULL;
-}
-
-int sbk_lesson__lang_code(const char *s, size_t n, char *out)
-{
-    if (n < 2 || n > 3)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c < 'a' || c > 'z')
-            return 0;
-        out[i] = c;
-    }
-    out[n] = '\0';
-    return 1;
-}
-
-/* ---- sections and keys ------------------------------------------------ */
-
-typedef enum {
-    SEC_NONE = -1,
-    SEC_LESSON = 0,
-    SEC_TITLE,
-    SEC_DESCRIPTION,
-    SEC_CHAPTERS,      /* SEC_CHAPTERS + 1 + lang: per-language chapters */
-    SEC_CHAPTERS_KY,
-    SEC_CHAPTERS_RU,
-    SEC_CHAPTERS_EN,
-    SEC_SUBTITLES,
-    SEC_COUNT
-} Section;
-
-static const char *const section_names[SEC_COUNT] = {
-    "lesson", "title", "description", "chapters",
-    "chapters.ky", "chapters.ru", "chapters.en", "subtitles",
-};
-
-static int is_blank(char c);
-
-/* The section named s[0..n), blanks around it ignored, or SEC_NONE. */
-static Section section_find(const char *s, size_t n)
-{
-    while (n && is_blank(*s)) {
-        s++;
-        n--;
-    }
-    while (n && is_blank(s[n - 1]))
-        n--;
-    for (int i = 0; i < SEC_COUNT; i++)
-        if (strlen(section_names[i]) == n && strncasecmp(s, section_names[i], n) == 0)
-            return (Section)i;
-    return SEC_NONE;
-}
-
-enum { K_ID = 0, K_VERSION, K_VIDEO, K_AUDIO_ONLY, K_TOPIC, K_ORDER, K_COUNT };
-static const char *const lesson_keys[K_COUNT] = {
-    "id", "version", "video", "audio_only", "topic", "order",
-};
-
-typedef struct ChapterEntry {
-    int64_t ms;
-    int section;   /* SEC_CHAPTERS.. SEC_CHAPTERS_EN */
-    int seq;       /* input order, for a stable sort */
-    int line;
-    char *title;
-} ChapterEntry;
-
-/* ---- the line reader ----------------------------------------------------- */
-
-typedef struct Parser Parser;
-
-typedef struct Reader {
-    const char *text;
-    size_t len, pos;
-    int lineno;           /* physical line of the current piece */
-    int piece;            /* pieces handed to inih so far (inih's line number) */
-    const char *raw;      /* current physical line: indentation, BOM, inline */
-    size_t raw_len;       /*   comment and trailing blanks removed */
-    size_t raw_off;       /* bytes of raw already handed over */
-    int join;             /* current piece continues the previous one */
-    int more;             /* more pieces of this physical line follow */
-    int too_long;         /* a line could not be split */
-    Parser *p;            /* NULL when only replaying to count lines */
-} Reader;
-
-struct Parser {
-    Reader rd;
-    const char *name;     /* for messages */
-    const char *dir;
-    SbkLesson *L;
-    SbkError *err;
-    int err_piece;        /* piece of the first recorded error, 0 if none */
-    int nomem;
-    /* the key being assembled from pieces */
-    char *acc;
-    size_t acc_len;
-    char acc_name[64];
-    int acc_section;
-    int acc_line;
-    /* where each key was first set, for duplicates */
-    int lesson_line[K_COUNT];
-    int title_line[SBK_LANG_COUNT];
-    int desc_line[SBK_LANG_COUNT];
-    ChapterEntry *ch;
-    int n_ch, cap_ch, n_ch_sec[SEC_COUNT];
-};
-
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void fail(Parser *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Record the first error, "name:line: message". */
-static void fail(Parser *p, int code, const char *fmt, ...)
-{
-    if (p->err_piece)
-        return;
-    char msg[SBK_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    p->err_piece = p->rd.piece > 0 ? p->rd.piece : 1;
-    sbk_err(p->err, code, "%s:%d: %s", p->name, p->rd.lineno, msg);
-}
-
-/* Where to cut a long key line: at most cap bytes, on a character boundary,
- * between two non-blank characters, and not before ';' or '#' (inih would
- * take the next piece for a comment). Returns 0 if there is no such place. */
-static size_t split_point(const char *s, size_t avail, size_t cap)
-{
-    for (size_t n = cap < avail ? cap : avail - 1; n >= 1; n--) {
-        unsigned char c = (unsigned char)s[n];
-        if ((c & 0xc0) == 0x80 || is_blank((char)c) || is_blank(s[n - 1]) || c == ';' || c == '#')
-            continue;
-        return n;
-    }
-    return 0;
-}
-
-static void check_section_line(Reader *r)
-{
-    const char *close = memchr(r->raw, ']', r->raw_len);
-    if (!close || !r->p)
-        return; /* inih reports the missing ']' itself */
-    const char *s = r->raw + 1;
-    size_t n = (size_t)(close - s);
-    if (section_find(s, n) == SEC_NONE)
-        fail(r->p, SBK_EINVAL, "unknown section [%.*s]", (int)(close - r->raw - 1), r->raw + 1);
-}
-
-/* Cut an inline comment (a ';' after a blank, as inih does) and trailing
- * blanks from a key line. */
-static void cut_inline_comment(Reader *r)
-{
-    for (size_t i = 1; i < r->raw_len; i++) {
-        if (r->raw[i] == ';' && is_blank(r->raw[i - 1])) {
-            r->raw_len = i;
-            break;
-        }
-    }
-    while (r->raw_len && is_blank(r->raw[r->raw_len - 1]))
-        r->raw_len--;
-}
-
-static char *emit(char *str, int lead_space, const char *s, size_t n)
-{
-    size_t o = 0;
-    if (lead_space)
-        str[o++] = ' ';
-    memcpy(str + o, s, n);
-    o += n;
-    str[o++] = '\n';
-    str[o] = '\0';
-    return str;
-}
-
-/* The ini_reader: hands inih one piece per call (see the file comment). */
-static char *reader_next(char *str, int num, void *stream)
-{
-    Reader *r = stream;
-    if (num < 16)
-        return NULL;
-    size_t cap = (size_t)num - 3; /* room for the leading blank, '\n', NUL */
-
-    if (r->more) {
-        const char *s = r->raw + r->raw_off;
-        size_t rem = r->raw_len - r->raw_off;
-        size_t n = rem;
-        if (rem > cap) {
-            n = split_point(s, rem, cap);
-            if (!n) {
-                r->too_long = 1;
-                n = rem; /* unreachable by any sane text; stop below */
-            }
-        }
-        if (r->too_long) {
-            r->more = 0;
-            r->piece++;
-            r->join = 1;
-            return emit(str, 1, "", 0);
-        }
-        r->raw_off += n;
-        r->more = r->raw_off < r->raw_len;
-        r->join = 1;
-        r->piece++;
-        return emit(str, 1, s, n);
-    }
-
-    if (r->pos >= r->len)
-        return NULL;
-    const char *line = r->text + r->pos;
-    const char *nl = memchr(line, '\n', r->len - r->pos);
-    size_t llen = nl ? (size_t)(nl - line) : r->len - r->pos;
-    r->pos += llen + (nl ? 1 : 0);
-    r->lineno++;
-    r->piece++;
-    r->join = 0;
-    r->more = 0;
-    r->raw_off = 0;
-    if (r->lineno == 1 && llen >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-        line += 3;
-        llen -= 3;
-    }
-    while (llen && is_blank(*line)) {
-        line++;
-        llen--;
-    }
-    while (llen && is_blank(line[llen - 1]))
-        llen--;
-    r->raw = line;
-    r->raw_len = llen;
-
-    if (llen == 0 || line[0] == ';' || line[0] == '#')
-        return emit(str, 0, line, llen < cap ? llen : cap); /* comments: cut is harmless */
-    if (line[0] == '[') {
-        check_section_line(r);
-        return emit(str, 0, line, llen < cap ? llen : cap);
-    }
-    cut_inline_comment(r);
-    if (r->raw_len <= cap)
-        return emit(str, 0, r->raw, r->raw_len);
-    size_t n = split_point(r->raw, r->raw_len, cap);
-    if (!n) {
-        r->too_long = 1;
-        if (r->p)
-            fail(r->p, SBK_EINVAL, "line is too long to read (%zu bytes without a break)",
-                 r->raw_len);
-        return emit(str, 0, "", 0);
-    }
-    r->raw_off = n;
-    r->more = 1;
-    return emit(str, 0, r->raw, n);
-}
-
 /* ---- values -------------------------------------------------------------- */
-
-static int parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-    const char *p = s;
-    int neg = 0;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    if (!*p)
-        return 0;
-    long long v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        if (v > 1000000000LL)
-            return 0;
-        v = v * 10 + (*p - '0');
-    }
-    if (neg)
-        v = -v;
-    if (v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "1", "on"};
-    static const char *const no[] = {"false", "no", "0", "off"};
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 1;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* "HH:MM:SS", "MM:SS", "H:MM:SS.mmm" (also ',' before the fraction). The
  * first field has 1-3 digits, the others exactly 2 and are < 60. */
@@ -434,20 +110,20 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
     SbkLesson *L = p->L;
     int k = -1;
     for (int i = 0; i < K_COUNT; i++)
-        if (strcasecmp(name, lesson_keys[i]) == 0)
+        if (strcasecmp(name, sbk_lesson_keys[i]) == 0)
             k = i;
     if (k < 0) {
-        fail(p, SBK_EINVAL, "unknown key \"%s\" in [lesson]", name);
+        sbk_lesson_fail(p, SBK_EINVAL, "unknown key \"%s\" in [lesson]", name);
         return 0;
     }
     if (p->lesson_line[k]) {
-        fail(p, SBK_EINVAL, "duplicate key \"%s\" in [lesson] (first set on line %d)", lesson_keys[k],
+        sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [lesson] (first set on line %d)", sbk_lesson_keys[k],
              p->lesson_line[k]);
         return 0;
     }
     p->lesson_line[k] = p->rd.lineno;
     if (!*v) {
-        fail(p, SBK_EINVAL, "\"%s\" in [lesson] is empty", lesson_keys[k]);
+        sbk_lesson_fail(p, SBK_EINVAL, "\"%s\" in [lesson] is empty", sbk_lesson_keys[k]);
         return 0;
     }
     long long n = 0;
@@ -455,9 +131,9 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
     case K_ID:
     case K_TOPIC:
         if (!sbk_lesson_id_ok(v)) {
-            fail(p, SBK_EINVAL,
+            sbk_lesson_fail(p, SBK_EINVAL,
                  "bad %s \"%s\": use 1-64 of a-z 0-9 . _ - starting with a letter or digit",
-                 lesson_keys[k], v);
+                 sbk_lesson_keys[k], v);
             return 0;
         }
         if (k == K_ID)
@@ -466,28 +142,28 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
             L->topic = xstrdup(p, v);
         break;
     case K_VERSION:
-        if (!parse_int(v, 1, 1000000, &n)) {
-            fail(p, SBK_EINVAL, "bad version \"%s\": use a whole number from 1", v);
+        if (sbk_parse_int(v, 1, 1000000, &n) < 0) {
+            sbk_lesson_fail(p, SBK_EINVAL, "bad version \"%s\": use a whole number from 1", v);
             return 0;
         }
         L->version = (int)n;
         break;
     case K_ORDER:
-        if (!parse_int(v, -1000000, 1000000, &n)) {
-            fail(p, SBK_EINVAL, "bad order \"%s\": use a whole number", v);
+        if (sbk_parse_int(v, -1000000, 1000000, &n) < 0) {
+            sbk_lesson_fail(p, SBK_EINVAL, "bad order \"%s\": use a whole number", v);
             return 0;
         }
         L->order = (int)n;
         break;
     case K_AUDIO_ONLY:
-        if (!parse_bool(v, &L->audio_only)) {
-            fail(p, SBK_EINVAL, "bad audio_only \"%s\": use true or false", v);
+        if (sbk_parse_bool(v, &L->audio_only) < 0) {
+            sbk_lesson_fail(p, SBK_EINVAL, "bad audio_only \"%s\": use true or false", v);
             return 0;
         }
         break;
     case K_VIDEO:
         if (!rel_path_ok(v)) {
-            fail(p, SBK_EINVAL,
+            sbk_lesson_fail(p, SBK_EINVAL,
                  "video \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")",
                  v);
             return 0;
@@ -505,22 +181,22 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
 static int set_text_key(Parser *p, Section sec, const char *name, const char *v)
 {
     int lang = sbk_lang_index(name);
-    const char *sname = section_names[sec];
+    const char *sname = sbk_lesson_section_names[sec];
     if (lang < 0) {
-        fail(p, SBK_EINVAL, "unknown key \"%s\" in [%s] (languages are ky, ru, en)", name, sname);
+        sbk_lesson_fail(p, SBK_EINVAL, "unknown key \"%s\" in [%s] (languages are ky, ru, en)", name, sname);
         return 0;
     }
     int *lines = sec == SEC_TITLE ? p->title_line : p->desc_line;
     char **slot = sec == SEC_TITLE ? &p->L->title[lang] : &p->L->description[lang];
     if (lines[lang]) {
-        fail(p, SBK_EINVAL, "duplicate key \"%s\" in [%s] (first set on line %d)",
+        sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [%s] (first set on line %d)",
              sbk_lang_codes[lang], sname, lines[lang]);
         return 0;
     }
     lines[lang] = p->rd.lineno;
     size_t max = sec == SEC_TITLE ? MAX_TITLE : MAX_DESCRIPTION;
     if (strlen(v) > max) {
-        fail(p, SBK_EINVAL, "%s in [%s] is too long (%zu bytes, at most %zu)", sbk_lang_codes[lang],
+        sbk_lesson_fail(p, SBK_EINVAL, "%s in [%s] is too long (%zu bytes, at most %zu)", sbk_lang_codes[lang],
              sname, strlen(v), max);
         return 0;
     }
@@ -535,7 +211,7 @@ static int add_chapter(Parser *p, Section sec)
     size_t n = p->rd.raw_len;
     const char *eq = memchr(s, '=', n);
     if (!eq) {
-        fail(p, SBK_EINVAL, "expected \"00:01:30 = title\" in [%s]", section_names[sec]);
+        sbk_lesson_fail(p, SBK_EINVAL, "expected \"00:01:30 = title\" in [%s]", sbk_lesson_section_names[sec]);
         return 0;
     }
     const char *t = s;
@@ -550,29 +226,29 @@ static int add_chapter(Parser *p, Section sec)
     }
     int64_t ms = 0;
     if (!parse_time(t, tn, &ms)) {
-        fail(p, SBK_EINVAL, "bad chapter time \"%.*s\"", (int)(tn > 40 ? 40 : tn), t);
+        sbk_lesson_fail(p, SBK_EINVAL, "bad chapter time \"%.*s\"", (int)(tn > 40 ? 40 : tn), t);
         return 0;
     }
     char hms[24];
     sbk_fmt_hms(ms, hms, sizeof hms);
     if (title_n == 0) {
-        fail(p, SBK_EINVAL, "chapter at %s has no title", hms);
+        sbk_lesson_fail(p, SBK_EINVAL, "chapter at %s has no title", hms);
         return 0;
     }
     if (title_n > MAX_TITLE) {
-        fail(p, SBK_EINVAL, "chapter title at %s is too long (%zu bytes, at most %d)", hms, title_n,
+        sbk_lesson_fail(p, SBK_EINVAL, "chapter title at %s is too long (%zu bytes, at most %d)", hms, title_n,
              MAX_TITLE);
         return 0;
     }
     for (int i = 0; i < p->n_ch; i++) {
         if (p->ch[i].section == (int)sec && p->ch[i].ms == ms) {
-            fail(p, SBK_EINVAL, "duplicate chapter time %s in [%s] (first on line %d)", hms,
-                 section_names[sec], p->ch[i].line);
+            sbk_lesson_fail(p, SBK_EINVAL, "duplicate chapter time %s in [%s] (first on line %d)", hms,
+                 sbk_lesson_section_names[sec], p->ch[i].line);
             return 0;
         }
     }
     if (p->n_ch_sec[sec] >= SBK_MAX_CHAPTERS) {
-        fail(p, SBK_EINVAL, "too many chapters in [%s] (at most %d)", section_names[sec],
+        sbk_lesson_fail(p, SBK_EINVAL, "too many chapters in [%s] (at most %d)", sbk_lesson_section_names[sec],
              SBK_MAX_CHAPTERS);
         return 0;
     }
@@ -602,19 +278,19 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
 {
     SbkLesson *L = p->L;
     char lang[4];
-    if (!sbk_lesson__lang_code(name, strlen(name), lang)) {
-        fail(p, SBK_EINVAL, "bad language \"%s\" in [subtitles]: use a 2-3 letter code such as ky or ru",
+    if (!sbk_lang_code_fold(name, strlen(name), lang)) {
+        sbk_lesson_fail(p, SBK_EINVAL, "bad language \"%s\" in [subtitles]: use a 2-3 letter code such as ky or ru",
              name);
         return 0;
     }
     for (int i = 0; i < L->n_subs; i++) {
         if (strcmp(L->subs[i].lang, lang) == 0) {
-            fail(p, SBK_EINVAL, "duplicate key \"%s\" in [subtitles]", lang);
+            sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [subtitles]", lang);
             return 0;
         }
     }
     if (!rel_path_ok(v)) {
-        fail(p, SBK_EINVAL,
+        sbk_lesson_fail(p, SBK_EINVAL,
              "subtitles \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")",
              v);
         return 0;
@@ -622,11 +298,11 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
     const char *dot = strrchr(v, '.');
     if (!dot || (strcasecmp(dot, ".srt") && strcasecmp(dot, ".vtt") && strcasecmp(dot, ".ass") &&
                  strcasecmp(dot, ".ssa"))) {
-        fail(p, SBK_EINVAL, "subtitles \"%s\": expected a .srt, .vtt or .ass file", v);
+        sbk_lesson_fail(p, SBK_EINVAL, "subtitles \"%s\": expected a .srt, .vtt or .ass file", v);
         return 0;
     }
     if (L->n_subs >= SBK_MAX_SUBTITLES) {
-        fail(p, SBK_EINVAL, "too many subtitle files (at most %d)", SBK_MAX_SUBTITLES);
+        sbk_lesson_fail(p, SBK_EINVAL, "too many subtitle files (at most %d)", SBK_MAX_SUBTITLES);
         return 0;
     }
     int i = L->n_subs;
@@ -641,16 +317,16 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
 static int process_key(Parser *p, const char *section, const char *name, const char *v)
 {
     if (!*section) {
-        fail(p, SBK_EINVAL, "key \"%s\" is outside any section (put it under [lesson])", name);
+        sbk_lesson_fail(p, SBK_EINVAL, "key \"%s\" is outside any section (put it under [lesson])", name);
         return 0;
     }
-    Section sec = section_find(section, strlen(section));
+    Section sec = sbk_lesson_section_find(section, strlen(section));
     if (sec == SEC_NONE) {
-        fail(p, SBK_EINVAL, "unknown section [%s]", section);
+        sbk_lesson_fail(p, SBK_EINVAL, "unknown section [%s]", section);
         return 0;
     }
     if (has_control(v)) {
-        fail(p, SBK_EINVAL, "control character in the value of \"%s\"", name);
+        sbk_lesson_fail(p, SBK_EINVAL, "control character in the value of \"%s\"", name);
         return 0;
     }
     switch (sec) {
@@ -674,7 +350,7 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1; /* only the first error is reported */
     if (p->rd.join) {
         if (!p->acc) {
-            fail(p, SBK_EINVAL, "unexpected continuation line");
+            sbk_lesson_fail(p, SBK_EINVAL, "unexpected continuation line");
             return 0;
         }
     } else {
@@ -685,7 +361,7 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     size_t n = strlen(value);
     if (p->acc_len + n > MAX_VALUE) {
-        fail(p, SBK_EINVAL, "value of \"%s\" is too long (at most %d bytes)", p->acc_name, MAX_VALUE);
+        sbk_lesson_fail(p, SBK_EINVAL, "value of \"%s\" is too long (at most %d bytes)", p->acc_name, MAX_VALUE);
         return 0;
     }
     char *na = realloc(p->acc, p->acc_len + n + 1);
@@ -773,21 +449,6 @@ static int check_required(Parser *p)
     return 0;
 }
 
-/* The line number of inih's piece `piece` (replays the reader). */
-static int piece_line(const char *text, size_t len, int num, int piece, const char **raw)
-{
-    Reader r = {.text = text, .len = len};
-    char *buf = malloc((size_t)num);
-    if (!buf)
-        return 0;
-    *raw = "";
-    while (r.piece < piece && reader_next(buf, num, &r))
-        ;
-    free(buf);
-    *raw = r.raw ? r.raw : "";
-    return r.lineno;
-}
-
 /* Reject what is not UTF-8 text, naming the line. */
 static int check_text(const char *text, size_t len, const char *name, SbkError *err)
 {
@@ -841,14 +502,14 @@ int sbk_lesson_parse(const char *text, size_t len, const char *name, const char 
     p.err = err;
     p.rd = (Reader){.text = text, .len = len, .p = &p};
 
-    int rc = ini_parse_stream(reader_next, &p.rd, handler, &p);
+    int rc = ini_parse_stream(sbk_lesson_reader_next, &p.rd, handler, &p);
     if (rc == -2 || p.nomem) {
         ret = sbk_err(err, SBK_ENOMEM, "%s: out of memory", name);
         goto done;
     }
     if (rc > 0 && (!p.err_piece || rc < p.err_piece)) {
         const char *raw = "";
-        int line = piece_line(text, len, 200, rc, &raw);
+        int line = sbk_lesson_piece_line(text, len, 200, rc, &raw);
         if (*raw == '[')
             ret = sbk_err(err, SBK_EINVAL, "%s:%d: bad section line (expected [name])", name, line);
         else

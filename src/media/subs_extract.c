@@ -7,6 +7,7 @@
 
 #include "media_internal.h"
 #include "sabak/core.h"
+#include "sabak/lang.h"
 
 typedef struct Buf {
     char *s;
@@ -32,18 +33,7 @@ static int buf_add(Buf *b, const char *s, size_t n)
 /* ISO 639-2 (as stored in containers) to the codes lessons use. */
 static void map_lang(const char *iso, char out[16])
 {
-    static const char *const map[][2] = {
-        {"kir", "ky"}, {"ky", "ky"}, {"rus", "ru"}, {"ru", "ru"}, {"eng", "en"}, {"en", "en"},
-        {"uzb", "uz"}, {"kaz", "kk"}, {"tgk", "tg"},
-    };
-    snprintf(out, 16, "und");
-    if (!iso)
-        return;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(iso, map[i][0]) == 0) {
-            snprintf(out, 16, "%s", map[i][1]);
-            return;
-        }
+    sbk_lang_from_iso639(iso, out, 16);
 }
 
 /* "ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text" -> Text,

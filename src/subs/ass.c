@@ -82,7 +82,7 @@ static int read_dialogue(SbkSubsCtx *ctx, const SbkSubsLine *l, const char *p, c
     return sbk_subs_add_cue(ctx, t[0], t[1], field[f->text], flen[f->text], SBK_SUBS_ASS, l->no);
 }
 
-int sbk_subs_read_ass(SbkSubsCtx *ctx, size_t first)
+static int read_ass(SbkSubsCtx *ctx, size_t first)
 {
     /* The usual ASS v4+ order, for files with no Format line. */
     AssFormat f = {.start = 1, .end = 2, .text = 9, .nfields = 10};
@@ -104,3 +104,14 @@ int sbk_subs_read_ass(SbkSubsCtx *ctx, size_t first)
     }
     return ret;
 }
+
+/* An ASS/SSA file has an [Events] or [Script Info] section somewhere. */
+static int sniff_ass(const SbkSubsLine *lines, size_t n, size_t first)
+{
+    for (size_t i = first; i < n; i++)
+        if (strcasecmp(lines[i].s, "[Events]") == 0 || strcasecmp(lines[i].s, "[Script Info]") == 0)
+            return 1;
+    return 0;
+}
+
+const SbkSubsFormat sbk_subs_format_ass = {"ass", sniff_ass, read_ass};

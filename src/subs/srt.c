@@ -55,7 +55,7 @@ static size_t gather_text(const SbkSubsCtx *ctx, size_t j, SbkSubsBuf *raw, int 
     }
 }
 
-int sbk_subs_read_srt(SbkSubsCtx *ctx, size_t first)
+static int read_srt(SbkSubsCtx *ctx, size_t first)
 {
     const SbkSubsLine *L = ctx->lines;
     SbkSubsBuf raw = {0};
@@ -103,3 +103,6 @@ done:
     free(raw.p);
     return ret;
 }
+
+/* Anything that is not another format is read as SRT. */
+const SbkSubsFormat sbk_subs_format_srt = {"srt", NULL, read_srt};

@@ -1,5 +1,5 @@
 /* subs_int.h - private to src/subs: the pieces the SRT, WebVTT and ASS
- * readers share. Global names carry the sbk_subs_ prefix only because
+ * readers share (cue.c, text.c) and the format table's type. Global names carry the sbk_subs_ prefix only because
  * tools/check-symbols wants every global in libsabak.a prefixed; nothing
  * outside src/subs may use them. */
 #ifndef SABAK_SUBS_INT_H
@@ -92,10 +92,19 @@ int sbk_subs_add_cue(SbkSubsCtx *ctx, int64_t start, int64_t end, const char *ra
  * boundary with "..." appended. */
 void sbk_subs_quote(const char *s, size_t n, char out[80]);
 
-/* The three readers. Each fills ctx->subs with cues; errors as above. */
-int sbk_subs_read_srt(SbkSubsCtx *ctx, size_t first);
-int sbk_subs_read_vtt(SbkSubsCtx *ctx, size_t first);
-int sbk_subs_read_ass(SbkSubsCtx *ctx, size_t first);
+/* A subtitle format: `sniff` says from the content (lines, the first
+ * non-blank at `first`) whether the text is this format, NULL: always;
+ * `read` fills ctx->subs with cues, errors as above. parse.c keeps the table
+ * (vtt, ass, then srt for anything else). */
+typedef struct SbkSubsFormat {
+    const char *name;
+    int (*sniff)(const SbkSubsLine *lines, size_t n, size_t first);
+    int (*read)(SbkSubsCtx *ctx, size_t first);
+} SbkSubsFormat;
+
+extern const SbkSubsFormat sbk_subs_format_srt;
+extern const SbkSubsFormat sbk_subs_format_vtt;
+extern const SbkSubsFormat sbk_subs_format_ass;
 
 /* If s (up to end) starts with one of the tags kept in cue text, <i> </i>
  * <b> </b> <u> </u> (exactly, lower case), return its length, else 0. */

@@ -11,7 +11,7 @@ static int skip_block(const SbkSubsLine *l)
            sbk_subs_starts_word(l->s, "REGION");
 }
 
-int sbk_subs_read_vtt(SbkSubsCtx *ctx, size_t first)
+static int read_vtt(SbkSubsCtx *ctx, size_t first)
 {
     const SbkSubsLine *L = ctx->lines;
     SbkSubsBuf raw = {0};
@@ -72,3 +72,11 @@ done:
     free(raw.p);
     return ret;
 }
+
+/* A WebVTT file starts (after blank lines) with the word WEBVTT. */
+static int sniff_vtt(const SbkSubsLine *lines, size_t n, size_t first)
+{
+    return first < n && sbk_subs_starts_word(lines[first].s, "WEBVTT");
+}
+
+const SbkSubsFormat sbk_subs_format_vtt = {"vtt", sniff_vtt, read_vtt};

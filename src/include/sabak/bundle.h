@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "sabak/error.h"
-#include "sabak/lesson.h"
+#include "sabak/lang.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +94,7 @@ typedef struct SbkBundle {
     int64_t mtime;
     uint64_t dev, ino;
     SbkManifest *manifest;
+    char manifest_sha256[65]; /* of manifest.json as stored (lower-case hex) */
     SbkBundleEntry *entries;  /* in archive order */
     size_t n_entries;
 } SbkBundle;

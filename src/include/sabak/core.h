@@ -25,6 +25,14 @@ typedef void (*SbkLogSink)(void *opaque, SbkLogLevel level, const char *line);
 void sbk_log_set_sink(SbkLogSink sink, void *opaque);
 void sbk_log(SbkLogLevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- values typed by people ----------------------------------------- */
+/* A decimal whole number with an optional sign, within [lo, hi]. Returns 0
+ * and *out, or SBK_EINVAL (empty, not a number, out of range). */
+int sbk_parse_int(const char *s, long long lo, long long hi, long long *out);
+/* yes/true/on/1 or no/false/off/0, any case. Returns 0 and *out (1 or 0),
+ * or SBK_EINVAL. */
+int sbk_parse_bool(const char *s, int *out);
+
 /* ---- files written atomically --------------------------------------- */
 /* A file is written under a temporary name in the destination's folder
  * (".<name>.tmp-<pid>-XXXXXX"), fsync'ed, renamed over the destination, and the

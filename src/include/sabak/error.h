@@ -10,6 +10,8 @@
 #ifndef SABAK_ERROR_H
 #define SABAK_ERROR_H
 
+#include <stdarg.h>
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -40,6 +42,13 @@ typedef struct SbkError {
  * that callers can write `return sbk_err(err, SBK_EINVAL, "...")`. */
 int sbk_err(SbkError *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The va_list form, with a fixed `prefix` (may be NULL) put before the
+ * message: "<prefix><message>". For modules' own "set the error, return the
+ * code" wrappers (a path or "file:line: " in front), so none of them formats
+ * twice into buffers of its own. */
+int sbk_errv(SbkError *err, int code, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Like sbk_err, appending ": <strerror(errnum)>"; maps ENOSPC/EDQUOT to
  * SBK_ENOSPC and ENOENT to SBK_ENOENT, everything else to SBK_EIO. */

@@ -14,24 +14,13 @@
 #include <stdint.h>
 
 #include "sabak/error.h"
+#include "sabak/lang.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* UI / content languages, in display fallback order. */
-enum { SBK_LANG_KY = 0, SBK_LANG_RU, SBK_LANG_EN, SBK_LANG_COUNT };
-extern const char *const sbk_lang_codes[SBK_LANG_COUNT]; /* "ky", "ru", "en" */
-/* Index of a language code, or -1. */
-int sbk_lang_index(const char *code);
-
-#define SBK_MAX_CHAPTERS 200
 #define SBK_MAX_SUBTITLES 8
-
-typedef struct SbkChapter {
-    int64_t start_ms;
-    char *title[SBK_LANG_COUNT]; /* UTF-8, NULL where a language has none */
-} SbkChapter;
 
 typedef struct SbkLessonSubs {
     char lang[16];  /* BCP 47-ish: "ky", "ru", "en" */
@@ -69,9 +58,6 @@ int sbk_lesson_load(const char *dir, SbkLesson **out, SbkError *err);
 
 /* Free and NULL. Accepts NULL. */
 void sbk_lesson_free(SbkLesson **lesson);
-
-/* The first non-NULL of v[lang], then ky, ru, en. */
-const char *sbk_lang_pick(char *const v[SBK_LANG_COUNT], int lang);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,28 @@
+/* src/kiosk/kiosk_int.h - the running kiosk (SbkKiosk of sabak/kiosk.h),
+ * shared by server.c (daemons, config), http.c (requests) and routes.c
+ * (handlers). No libmicrohttpd types beyond an opaque daemon pointer. */
+#ifndef SABAK_KIOSK_KIOSK_INT_H
+#define SABAK_KIOSK_KIOSK_INT_H
+
+#include <stddef.h>
+
+#include "kiosk/library.h"
+#include "kiosk/watchdog.h"
+#include "kiosk/web.h"
+#include "sabak/kiosk.h"
+
+struct MHD_Daemon;
+
+struct SbkKiosk {
+    SbkKioskConfig cfg;          /* deep copy */
+    SbkLibrary *lib;
+    SbkWeb web;
+    struct MHD_Daemon *daemons[SBK_KIOSK_MAX_LISTEN];
+    size_t n_daemons;
+    char *listen_urls[SBK_KIOSK_MAX_LISTEN];
+    char **lan_urls;
+    size_t n_lan_urls;
+    SbkWatch *watch;             /* slow-reader watchdog, NULL when min_rate is 0 */
+};
+
+#endif

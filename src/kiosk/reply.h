@@ -1,0 +1,48 @@
+/* src/kiosk/reply.h - what a handler answers: an SbkReply (status, body,
+ * and the facts the headers are made from). Handlers never see
+ * libmicrohttpd; http.c turns a reply into the one MHD response. */
+#ifndef SABAK_KIOSK_REPLY_H
+#define SABAK_KIOSK_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SBK_BODY_NONE = 0,
+    SBK_BODY_STATIC, /* data/len, persistent */
+    SBK_BODY_MALLOC, /* data/len, owned by the reply (freed) */
+    SBK_BODY_FD,     /* fd[offset, offset+size), owned by the reply (closed) */
+} SbkBodyKind;
+
+typedef struct SbkReply {
+    int status;
+    const char *mime;          /* Content-Type */
+    const char *cache;         /* Cache-Control */
+    SbkBodyKind kind;
+    const void *data;
+    size_t len;
+    int fd;
+    int64_t offset, size;
+    int entity;                /* 1: a representation: ETag, conditionals, Range apply */
+    char etag[80];             /* quotes included */
+    int64_t mtime;             /* Last-Modified, 0: none */
+    char disposition[320];     /* Content-Disposition, "" for none */
+    const char *allow;         /* Allow, or NULL */
+} SbkReply;
+
+/* An empty 200 reply with no body. */
+void sbk_reply_init(SbkReply *r);
+/* `text` is persistent (a literal): never copied, never freed. */
+void sbk_reply_static(SbkReply *r, int status, const char *mime, const char *text);
+/* Takes ownership of the malloc'ed `data`. */
+void sbk_reply_owned(SbkReply *r, int status, const char *mime, char *data, size_t len);
+/* {"error": msg} with no-store. */
+void sbk_reply_json_error(SbkReply *r, int status, const char *msg);
+/* The plain error page for status (text/plain). */
+void sbk_reply_error(SbkReply *r, int status);
+/* Release what the reply owns (fd, data); the reply stays usable. */
+void sbk_reply_clear(SbkReply *r);
+/* Bytes of the body (fd slice or memory). */
+int64_t sbk_reply_body_length(const SbkReply *r);
+
+#endif
