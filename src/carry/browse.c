@@ -6,8 +6,11 @@
  * Names are made Windows-safe (no < > : " \ | ? *, no control characters,
  * no trailing dot or space, no device names such as CON, and no two names
  * in one folder that differ only in case); when a name changes, the player's
- * embedded manifest is rewritten to match. A lesson folder is unpacked as
- * lessons/.<id>.tmp and renamed into place, so it is whole or absent. */
+ * embedded manifest is rewritten to match. Each bundle gets its own folder
+ * (lessons/<id>-v<N>, or ...-reduced) whose manifest.json is written last,
+ * atomically: a folder without it is unfinished and is neither listed nor
+ * kept. The catalog lists the newest complete folder of each lesson and is
+ * itself written atomically; older folders are removed after it. */
 #include "carry_int.h"
 #include "sabak/core.h"
 #include "sabak/embed.h"
@@ -185,6 +188,15 @@ static int write_file(const char *path, const void *data, size_t len, int from_f
     return ret;
 }
 
+/* lessons/<id>-v<N> (whole) or lessons/<id>-v<N>-reduced: one folder per
+ * bundle, so a new version is unpacked beside the old one. */
+static char *folder_name(const CarryBundle *b)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s-v%d%s", b->id, b->version, b->reduced ? "-reduced" : "");
+    return sbk_carry_safe_name(buf);
+}
+
 static int folder_has(const char *dir, const char *sha)
 {
     char *p = sbk_path_join(dir, SBK_MANIFEST_NAME);
@@ -197,7 +209,7 @@ static int folder_has(const char *dir, const char *sha)
 
 int64_t sbk_carry_browse_cost(const char *sabak_dir, const CarryBundle *b)
 {
-    char *d = sbk_carry_safe_name(b->id), path[2048];
+    char *d = folder_name(b), path[2048];
     if (!d)
         return b->unpacked;
     snprintf(path, sizeof path, "%s/lessons/%s", sabak_dir, d);
@@ -234,10 +246,11 @@ static int remap_player(const char *html, size_t len, json_t *man, char **names,
     return ret;
 }
 
-int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundle *b, SbkError *err)
+int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundle *b,
+                           SbkError *err)
 {
-    char lessons[2048], tmp[2200], final[2200], old[2200];
-    char *dname = sbk_carry_safe_name(b->id), **names = NULL, **safe = NULL, *mj = NULL;
+    char lessons[2048], final[2200];
+    char *dname = folder_name(b), **names = NULL, **safe = NULL, *mj = NULL;
     SbkBundle *bd = NULL;
     json_t *man = NULL;
     size_t n = 0, mlen = 0;
@@ -246,14 +259,11 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
         return sbk_err(err, SBK_ENOMEM, "out of memory");
     snprintf(lessons, sizeof lessons, "%s/lessons", sabak_dir);
     snprintf(final, sizeof final, "%s/%s", lessons, dname);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", lessons, dname);
-    snprintf(old, sizeof old, "%s/.%s.old", lessons, dname);
     free(dname);
-    rm_rf(tmp);
-    rm_rf(old);
     if (folder_has(final, b->manifest_sha))
         return 0;
-    if ((ret = sbk_carry_mkdir(lessons, err)) < 0 || (ret = sbk_carry_mkdir(tmp, err)) < 0 ||
+    rm_rf(final); /* an unfinished (or different) unpack of it */
+    if ((ret = sbk_carry_mkdir(lessons, err)) < 0 || (ret = sbk_carry_mkdir(final, err)) < 0 ||
         (ret = sbk_bundle_open(b->path, &bd, err)) < 0 ||
         (ret = sbk_bundle_read_entry(bd, SBK_MANIFEST_NAME, SBK_MANIFEST_MAX_BYTES, &mj, &mlen,
                                      err)) < 0)
@@ -272,14 +282,11 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
         goto done;
     }
     char path[2400];
-    snprintf(path, sizeof path, "%s/%s", tmp, SBK_MANIFEST_NAME);
-    if ((ret = write_file(path, mj, mlen, -1, 0, err)) < 0)
-        goto done;
     for (size_t i = 0; i < n; i++) {
         const SbkManifestFile *f = &bd->manifest->files[i];
         const SbkBundleEntry *e = sbk_bundle_find(bd, f->path);
-        snprintf(path, sizeof path, "%s/%s", tmp, safe[i]);
-        if (!e || (ret = make_parents(tmp, safe[i], err)) < 0) {
+        snprintf(path, sizeof path, "%s/%s", final, safe[i]);
+        if (!e || (ret = make_parents(final, safe[i], err)) < 0) {
             ret = e ? ret : sbk_err(err, SBK_EDAMAGED, "%s: no entry %s", b->name, f->path);
             goto done;
         }
@@ -303,23 +310,14 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
         if (ret < 0)
             goto done;
     }
-    sbk_carry_fsync_dir(tmp);
-    /* whole or absent: the old folder goes aside, the new one comes in */
-    struct stat st;
-    if (stat(final, &st) == 0 && rename(final, old) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot replace %s", final);
-        goto done;
-    }
-    if (rename(tmp, final) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot create %s", final);
-        goto done;
-    }
-    sbk_carry_fsync_dir(lessons);
-    rm_rf(old);
-    ret = 0;
+    sbk_carry_fsync_dir(final);
+    /* manifest.json last, atomically: the folder counts only once it is there
+     * (folders are not renamed: fusefat loses a renamed folder's files) */
+    snprintf(path, sizeof path, "%s/%s", final, SBK_MANIFEST_NAME);
+    ret = sbk_atomic_write_file(path, mj, mlen, err);
 done:
     if (ret < 0)
-        rm_rf(tmp);
+        rm_rf(final);
     for (size_t i = 0; safe && i < n; i++)
         free(safe[i]);
     free(safe);
@@ -370,6 +368,7 @@ static json_t *catalog_entry(const char *lessons, const char *dname)
     char href[2400];
     snprintf(href, sizeof href, "lessons/%s/index.html", dname);
     json_object_set_new(o, "href", json_string(href));
+    json_object_set_new(o, "dir", json_string(dname));
     for (int i = 0; safe && i < m->n_files; i++) {
         const SbkManifestFile *f = &m->files[i];
         if ((strcmp(f->kind, "thumbnail") == 0 ||
@@ -406,6 +405,20 @@ static int cmp_entry(const void *a, const void *b)
                   json_string_value(json_object_get(y, "id")));
 }
 
+/* Is catalog entry a a better copy of the same lesson than b? */
+static int better(json_t *a, json_t *b)
+{
+    if (strcmp(json_string_value(json_object_get(a, "id")),
+               json_string_value(json_object_get(b, "id"))) != 0)
+        return 0;
+    json_int_t va = json_integer_value(json_object_get(a, "version"));
+    json_int_t vb = json_integer_value(json_object_get(b, "version"));
+    if (va != vb)
+        return va > vb;
+    int ra = json_is_true(json_object_get(a, "reduced")), rb = json_is_true(json_object_get(b, "reduced"));
+    return ra < rb;
+}
+
 int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
 {
     char lessons[2048];
@@ -439,8 +452,14 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
     if (n)
         qsort(list, n, sizeof *list, cmp_entry);
     json_t *root = json_object(), *arr = json_array(), *i18n = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, list[i]);
+    json_t *dropped = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int keep = 1;
+        for (size_t k = 0; k < n && keep; k++)
+            if (k != i && better(list[k], list[i]))
+                keep = 0;
+        json_array_append_new(keep ? arr : dropped, list[i]);
+    }
     free(list);
     for (int i = 0; i < SBK_LANG_COUNT; i++) {
         char name[64];
@@ -484,5 +503,15 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
                   : sbk_err(err, SBK_ENOMEM, "out of memory");
     free(out);
     free(page);
+    size_t i;
+    json_t *v;
+    json_array_foreach(dropped, i, v) {
+        char path[2400];
+        snprintf(path, sizeof path, "%s/%s", lessons,
+                 json_string_value(json_object_get(v, "dir")));
+        if (ret == 0)
+            rm_rf(path);
+    }
+    json_decref(dropped);
     return ret;
 }

@@ -9,6 +9,7 @@
 #include "sabak/core.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,12 @@ static int choose(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
 {
     int64_t margin = o->margin >= 0 ? o->margin : default_margin(fs);
     int64_t room = fs->free_bytes - margin, need = 0;
+    if (fs->free_bytes < 0) {
+        room = INT64_MAX; /* a full drive still fails cleanly, mid-copy */
+        sbk_carry_event(r, SBK_CARRY_NOTE, o->mount,
+                        "this %s drive does not report its free space; copying anyway",
+                        fs->type);
+    }
     CarryOffice *of = NULL;
     size_t n_of = 0;
     int ret = 0;

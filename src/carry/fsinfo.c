@@ -97,6 +97,8 @@ int sbk_carry_fs_info(const char *path, SbkFsInfo *out, SbkError *err)
         return sbk_err_errno(err, errno, "cannot read the free space of %s", path);
     out->free_bytes = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
     out->total_bytes = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
+    if (sv.f_blocks == 0) /* e.g. fusefat reports no sizes at all: unknown */
+        out->free_bytes = out->total_bytes = -1;
     char *real = realpath(path, NULL);
     if (!real || type_from_mountinfo(real, st.st_dev, out->type, sizeof out->type) < 0) {
         if (statfs(path, &sf) == 0 && sf.f_type == MSDOS_MAGIC)

@@ -56,8 +56,8 @@ typedef struct SbkCarryCallbacks {
 typedef struct SbkFsInfo {
     char type[32];       /* "vfat", "fuse.fusefat", "exfat", "ext4", ... */
     int fat;             /* 1 when files must stay under 4 GiB */
-    int64_t free_bytes;  /* available to us */
-    int64_t total_bytes;
+    int64_t free_bytes;  /* available to us; -1 when the filesystem does not say */
+    int64_t total_bytes; /* -1 when the filesystem does not say */
 } SbkFsInfo;
 
 /* Filesystem type (from /proc/self/mountinfo, falling back to statfs) and
