@@ -232,8 +232,10 @@ static int remap_player(const char *html, size_t len, json_t *man, char **names,
             continue;
         const char *p = json_string_value(json_object_get(v, "path"));
         for (size_t k = 0; p && k < n; k++)
-            if (strcmp(names[k], p) == 0)
-                json_object_set_new(v, "path", json_string(safe[k]));
+            if (strcmp(names[k], p) == 0) {
+                json_object_set_new(v, "path", json_string(safe[k])); /* frees p */
+                break;
+            }
         json_array_append(nf, v);
     }
     json_object_set_new(m, "files", nf);
