@@ -13,6 +13,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_reports(int argc, char **argv);
 
 /* Exit codes, shared by every command (documented in `sabak --help`). */
 enum {

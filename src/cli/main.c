@@ -22,6 +22,9 @@ static const char usage_text[] =
     "  info BUNDLE [--json]           show what a bundle holds\n"
     "  verify BUNDLE...               check bundles for damage (exit 0 only if all are good)\n"
     "  serve --library DIR            run the kiosk web server over a folder of bundles\n"
+    "  export --library DIR --to MOUNT  copy lessons onto a USB drive (verified, resumable)\n"
+    "  import SRC... --library DIR    bring lessons in from drives, folders or bundles\n"
+    "  reports --from MOUNT           merge the usage reports offices wrote to a drive\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 show help for a command\n"
     "\n"
@@ -103,6 +106,12 @@ int main(int argc, char **argv)
         return cmd_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import"))
+        return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reports"))
+        return cmd_reports(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'sabak --help')", cmd);
     return CLI_USAGE;
 }

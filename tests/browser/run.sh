@@ -22,4 +22,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
     npm ci --no-audit --no-fund
 fi
 
-exec node "$here/web.test.mjs"
+# The spec file to run: web.test.mjs unless one is named (carry.test.mjs, ...).
+exec node "$here/${1:-web.test.mjs}"

@@ -35,11 +35,12 @@ fi
 core="$SABAK_BUILD/src/libsabak-core.a"
 media="$SABAK_BUILD/src/libsabak-media.a"
 kiosk="$SABAK_BUILD/src/libsabak-kiosk.a"
-for lib in "$core" "$media" "$kiosk"; do
+carry="$SABAK_BUILD/src/libsabak-carry.a"
+for lib in "$core" "$media" "$kiosk" "$carry"; do
   [ -f "$lib" ] || { echo "FAIL: $lib is missing" >&2; fail=1; }
 done
 needs() { nm -u "$1" 2>/dev/null | awk '{print $NF}' | sort -u; }
-if bad=$(needs "$core" | grep -E "$kiosk_syms|^(av|avformat|avcodec|swr|sws)_|^sbk_(media|pack)_"); then
+if bad=$(needs "$core" | grep -E "$kiosk_syms|^(av|avformat|avcodec|swr|sws)_|^sbk_(media|pack|carry|stats)_"); then
   echo "FAIL: libsabak-core needs symbols of an upper layer:" >&2
   sed 's/^/  /' <<<"$bad" | head -20 >&2
   fail=1
@@ -51,6 +52,11 @@ if bad=$(needs "$media" | grep -E "$kiosk_syms"); then
 fi
 if bad=$(needs "$kiosk" | grep -E '^(av|avformat|avcodec|swr|sws)_|^sbk_(media|pack)_'); then
   echo "FAIL: libsabak-kiosk needs media symbols:" >&2
+  sed 's/^/  /' <<<"$bad" | head -20 >&2
+  fail=1
+fi
+if bad=$(needs "$carry" | grep -E "$kiosk_syms|^(av|avformat|avcodec|swr|sws)_|^sbk_(media|pack)_"); then
+  echo "FAIL: libsabak-carry needs kiosk or media symbols:" >&2
   sed 's/^/  /' <<<"$bad" | head -20 >&2
   fail=1
 fi
