@@ -78,6 +78,8 @@ typedef struct Transcoder {
     AVPacket *pkt;
     AVFrame *frame, *filt;
     double pos;              /* seconds of source decoded so far */
+    double end[2];           /* where the decoded video / audio reached (pts + duration), s */
+    int64_t next_vpts;       /* for frames without a timestamp */
     /* poster */
     AVFrame *best;
     double best_score;
@@ -98,26 +100,28 @@ static int damaged(Transcoder *t, SbkError *err, const char *what)
 static void plan_video(const Transcoder *t, Output *o)
 {
     const SbkProbe *p = t->job->probe;
-    int screen = p->content == SBK_CONTENT_SCREENCAST;
-    int maxh = screen ? o->tier->max_height_screen : o->tier->max_height_camera;
-    double maxfps = screen ? o->tier->max_fps_screen : o->tier->max_fps_camera;
-    /* The tier's height limits the SHORT side, so a portrait phone video
-     * becomes 480x854, not a 270x480 stamp. */
-    int portrait = p->height > p->width;
-    int src_short = portrait ? p->width : p->height, src_long = portrait ? p->height : p->width;
-    int s = (src_short < maxh ? src_short : maxh) & ~1;
-    int l = ((int)lround((double)src_long * s / src_short) + 1) & ~1;
-    if (s < 2)
-        s = 2;
-    if (l < 2)
-        l = 2;
-    o->w = portrait ? s : l;
-    o->h = portrait ? l : s;
     AVRational src = av_guess_frame_rate(t->ifmt, t->ifmt->streams[t->vidx], NULL);
-    if (src.num <= 0 || src.den <= 0 || av_q2d(src) > maxfps)
-        o->fps = av_d2q(maxfps, 1001);
-    else
-        o->fps = src;
+    sbk_tier_plan_video(o->tier, p->content == SBK_CONTENT_SCREENCAST, p->width, p->height, src,
+                        &o->w, &o->h, &o->fps);
+}
+
+/* HDR (PQ or HLG) and wide-gamut sources are turned into 8-bit BT.709 once,
+ * before the split, with zimg (zscale) and FFmpeg's tonemap: PQ is tone
+ * mapped in linear light (hable); HLG, made to look right on SDR screens
+ * as it is, is converted by zscale alone. */
+static int source_is_hdr(const AVCodecContext *dec)
+{
+    return dec->color_trc == AVCOL_TRC_SMPTE2084 || dec->color_trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+static const char *hdr_chain(const AVCodecContext *dec)
+{
+    if (dec->color_trc == AVCOL_TRC_SMPTE2084)
+        return "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+               "tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,";
+    if (dec->color_trc == AVCOL_TRC_ARIB_STD_B67)
+        return "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=100,format=yuv420p,";
+    return "";
 }
 
 /* ---- filter graph --------------------------------------------------------- */
@@ -199,7 +203,8 @@ static int build_graph(Transcoder *t, SbkError *err)
         /* Camcorder and broadcast recordings can be interlaced: yadif with
          * deint=interlaced touches only frames flagged so, and passes
          * progressive ones through unchanged. */
-        if (append(&desc, &len, &cap, "[vin]yadif=deint=interlaced,%ssplit=%d", rot, nv) < 0)
+        if (append(&desc, &len, &cap, "[vin]yadif=deint=interlaced,%s%ssplit=%d", rot,
+                   hdr_chain(t->vdec), nv) < 0)
             goto nomem;
         for (int i = 0; i < t->nout; i++)
             if (t->out[i].tier->has_video)
@@ -212,7 +217,11 @@ static int build_graph(Transcoder *t, SbkError *err)
             if (!o->tier->has_video)
                 continue;
             if (append(&desc, &len, &cap,
-                       "[v%d]fps=%d/%d,scale=%d:%d:flags=lanczos,setsar=1,format=yuv420p[vo%d];",
+                       /* fps from 0: video that starts after the audio
+                        * repeats its first picture instead of shifting;
+                        * full-range (JPEG-style) input becomes limited */
+                       "[v%d]fps=%d/%d:start_time=0,scale=%d:%d:flags=lanczos:out_range=tv,"
+                       "setsar=1,format=yuv420p[vo%d];",
                        i, o->fps.num, o->fps.den, o->w, o->h, i) < 0)
                 goto nomem;
             snprintf(name, sizeof name, "vo%d", i);
@@ -242,7 +251,12 @@ static int build_graph(Transcoder *t, SbkError *err)
             goto fail;
         /* Mono first (cheaper loudnorm), one EBU R128 pass for every tier. */
         if (append(&desc, &len, &cap,
-                   "[ain]aresample=async=1:first_pts=0,aformat=channel_layouts=mono,"
+                   /* first_pts=0: audio that starts late gets silence
+                    * in front; gaps and overlaps over 20 ms in the
+                    * timestamps are filled or cut, so sound stays on
+                    * the picture's clock */
+                   "[ain]aresample=async=1:min_hard_comp=0.02:first_pts=0,"
+                   "aformat=channel_layouts=mono,"
                    "loudnorm=I=-16:TP=-1.5:LRA=11,asplit=%d",
                    na) < 0)
             goto nomem;
@@ -322,9 +336,15 @@ static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
      * does not leave a core idle): x264's frame threads make VBV rate
      * control depend on timing, giving different bytes on every run. */
     c->thread_count = t->job->threads > 0 ? t->job->threads : 2;
-    c->color_primaries = t->vdec->color_primaries;
-    c->color_trc = t->vdec->color_trc;
-    c->colorspace = t->vdec->colorspace;
+    if (source_is_hdr(t->vdec)) {
+        c->color_primaries = AVCOL_PRI_BT709;
+        c->color_trc = AVCOL_TRC_BT709;
+        c->colorspace = AVCOL_SPC_BT709;
+    } else {
+        c->color_primaries = t->vdec->color_primaries;
+        c->color_trc = t->vdec->color_trc;
+        c->colorspace = t->vdec->colorspace;
+    }
     c->color_range = AVCOL_RANGE_MPEG;
     if (tier->maxrate_kbps > 0) {
         c->rc_max_rate = (int64_t)tier->maxrate_kbps * 1000;
@@ -675,12 +695,28 @@ static int push_frame(Transcoder *t, AVFilterContext *src, AVFrame *f, AVStream 
                       SbkError *err)
 {
     int64_t pts = f->best_effort_timestamp;
+    int k = src == t->vsrc ? 0 : 1;
+    /* A frame without any timestamp (broken muxers) follows the previous one. */
+    if (pts == AV_NOPTS_VALUE && k == 0 && t->next_vpts != AV_NOPTS_VALUE)
+        pts = t->next_vpts + av_rescale_q(t->start_us, AV_TIME_BASE_Q, st->time_base);
     if (pts != AV_NOPTS_VALUE) {
         pts -= av_rescale_q(t->start_us, AV_TIME_BASE_Q, st->time_base);
         f->pts = pts;
         double s = pts * av_q2d(st->time_base);
         if (s > t->pos)
             t->pos = s;
+        int64_t dur = f->pkt_duration;
+        if (dur <= 0 && k == 1 && f->sample_rate > 0)
+            dur = av_rescale_q(f->nb_samples, (AVRational){1, f->sample_rate}, st->time_base);
+        if (dur <= 0 && k == 0) {
+            AVRational fr = av_guess_frame_rate(t->ifmt, st, NULL);
+            dur = fr.num > 0 ? av_rescale_q(1, av_inv_q(fr), st->time_base) : 0;
+        }
+        double e = (pts + (dur > 0 ? dur : 0)) * av_q2d(st->time_base);
+        if (e > t->end[k])
+            t->end[k] = e;
+        if (k == 0)
+            t->next_vpts = pts + (dur > 0 ? dur : 1);
     }
     if (src == t->vsrc)
         consider_poster(t, f, t->pos);
@@ -766,14 +802,27 @@ static int run(Transcoder *t, SbkError *err)
  * failed copy decodes "fine" and would silently make a short lesson. */
 static int check_durations(Transcoder *t, SbkError *err)
 {
-    const double src = t->job->probe->duration;
+    const SbkProbe *p = t->job->probe;
+    const double src = p->duration;
     char want[16], got[16];
-    if (t->pos < src - 1.0) {
-        sbk_fmt_hms((int64_t)(t->pos * 1000), got, sizeof got);
-        sbk_fmt_hms((int64_t)(src * 1000), want, sizeof want);
-        return sbk_err(err, SBK_EDAMAGED,
-                       "%s is damaged: it stops at %s but should last %s (the file may be cut short)",
-                       t->base, got, want);
+    /* Each encoded stream must reach the end its own header gives (or, when
+     * the header does not say, the lesson's end); 1 s of slack for muxers
+     * that round. */
+    for (int k = 0; k < 2; k++) {
+        int used = k == 0 ? t->vsrc != NULL : t->asrc != NULL;
+        double expect = k == 0 ? p->video_end : p->audio_end;
+        if (!used)
+            continue;
+        if (expect <= 0)
+            expect = src;
+        if (t->end[k] < expect - 1.0) {
+            sbk_fmt_hms((int64_t)(t->end[k] * 1000), got, sizeof got);
+            sbk_fmt_hms((int64_t)(expect * 1000), want, sizeof want);
+            return sbk_err(err, SBK_EDAMAGED,
+                           "%s is damaged: its %s stops at %s but should last %s (the file may be "
+                           "cut short)",
+                           t->base, k == 0 ? "picture" : "sound", got, want);
+        }
     }
     for (int i = 0; i < t->nout; i++) {
         Output *o = &t->out[i];
@@ -796,36 +845,11 @@ static int check_durations(Transcoder *t, SbkError *err)
 static void codec_strings(Output *o)
 {
     char v[32] = "", a[32] = "";
-    if (o->venc) {
-        if (o->venc->codec_id == AV_CODEC_ID_H264) {
-            int profile_idc = 100, constraints = 0, level = o->venc->level > 0 ? o->venc->level : 31;
-            const uint8_t *x = o->venc->extradata;
-            if (x && o->venc->extradata_size >= 4 && x[0] == 1) { /* avcC */
-                profile_idc = x[1];
-                constraints = x[2];
-                level = x[3];
-            }
-            snprintf(v, sizeof v, "avc1.%02X%02X%02X", profile_idc, constraints, level);
-        } else if (o->venc->codec_id == AV_CODEC_ID_AV1) {
-            /* av1C: marker|version, seq_profile(3)|seq_level_idx_0(5),
-             * seq_tier_0(1)|high_bitdepth(1)|twelve_bit(1)|... */
-            const uint8_t *x = o->venc->extradata;
-            int profile = 0, level = 8, tier = 0, depth = 8;
-            if (x && o->venc->extradata_size >= 4 && (x[0] & 0x80)) {
-                profile = x[1] >> 5;
-                level = x[1] & 31;
-                tier = x[2] >> 7;
-                depth = (x[2] & 0x40) ? ((x[2] & 0x20) ? 12 : 10) : 8;
-            }
-            snprintf(v, sizeof v, "av01.%d.%02d%c.%02d", profile, level, tier ? 'H' : 'M', depth);
-        }
-    }
-    if (o->aenc) {
-        if (o->aenc->codec_id == AV_CODEC_ID_AAC)
-            snprintf(a, sizeof a, "mp4a.40.2");
-        else if (o->aenc->codec_id == AV_CODEC_ID_OPUS)
-            snprintf(a, sizeof a, "opus");
-    }
+    if (o->venc)
+        sbk_media_codec_string(o->venc->codec_id, o->venc->extradata, o->venc->extradata_size,
+                               o->venc->level, v, sizeof v);
+    if (o->aenc)
+        sbk_media_codec_string(o->aenc->codec_id, NULL, 0, 0, a, sizeof a);
     snprintf(o->res->codecs, sizeof o->res->codecs, "%s%s%s", v, v[0] && a[0] ? ", " : "", a);
 }
 
@@ -864,7 +888,7 @@ static int interrupt_cb(void *opaque)
 
 int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkError *err)
 {
-    Transcoder t = {.job = job, .vidx = -1, .aidx = -1};
+    Transcoder t = {.job = job, .vidx = -1, .aidx = -1, .next_vpts = AV_NOPTS_VALUE};
     int ret;
     t.base = sbk_path_base(job->src);
     if (job->n_tiers < 1 || job->n_tiers > MAX_OUT)
@@ -873,14 +897,13 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
     if (ret < 0)
         goto done;
     t.ifmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, &t};
-    t.start_us = t.ifmt->start_time != AV_NOPTS_VALUE ? t.ifmt->start_time : 0;
-    if (job->probe->has_video) {
-        t.vidx = av_find_best_stream(t.ifmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-        if (t.vidx >= 0 && (t.ifmt->streams[t.vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            t.vidx = -1;
-    }
-    if (job->probe->has_audio)
-        t.aidx = av_find_best_stream(t.ifmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+    /* The timeline starts where the encoded streams start (not a subtitle
+     * or data track), the streams are the ones the probe chose. */
+    t.start_us = (int64_t)llround(job->probe->start * AV_TIME_BASE);
+    if (job->probe->has_video && job->probe->video_stream < (int)t.ifmt->nb_streams)
+        t.vidx = job->probe->video_stream;
+    if (job->probe->has_audio && job->probe->audio_stream < (int)t.ifmt->nb_streams)
+        t.aidx = job->probe->audio_stream;
     t.want_audio = t.aidx >= 0;
     t.want_video = t.vidx >= 0;
     for (unsigned i = 0; i < t.ifmt->nb_streams; i++)
@@ -910,10 +933,10 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
                           t.base, o->tier->name, o->tier->has_video ? "video" : "audio");
             goto done;
         }
-        snprintf(o->res->entry, sizeof o->res->entry, "media/%s.%s", o->tier->name, o->tier->ext);
+        sbk_tier_entry(o->tier, o->res->entry, sizeof o->res->entry);
         snprintf(o->res->path, sizeof o->res->path, "%s/%s.%s", job->work_dir, o->tier->name,
                  o->tier->ext);
-        snprintf(o->res->mime, sizeof o->res->mime, "%s", o->tier->has_video ? "video/mp4" : "audio/mp4");
+        snprintf(o->res->mime, sizeof o->res->mime, "%s", o->tier->mime);
         if (o->tier->has_video)
             plan_video(&t, o);
     }
