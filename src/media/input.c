@@ -37,9 +37,9 @@ const char *const sbk_media_audio_decoders[] = {
     "pcm_s24le", "pcm_s24be", "pcm_s24le_planar", "pcm_s32le", "pcm_s32be", "pcm_s32le_planar",
     "pcm_f32le", "pcm_f32be", "pcm_f64le", "pcm_f64be", "pcm_u8", "pcm_s8", "pcm_s8_planar",
     "pcm_mulaw", "pcm_alaw", "pcm_dvd", "pcm_bluray",
-    "adpcm_ima_wav", "adpcm_ima_qt", "adpcm_ms", "adpcm_g726", "adpcm_g726le", "adpcm_yamaha",
+    "adpcm_ima_wav", "adpcm_ima_qt", "adpcm_ms", "g726", "g726le", "adpcm_yamaha",
     "adpcm_swf", "adpcm_ima_dk4", "g722",
-    "amrnb", "amrwb", "libopencore_amrnb", "libopencore_amrwb",
+    "amrnb", "amrwb", /* native; Debian builds no libopencore decoders */
     "gsm", "gsm_ms", "libgsm", "libgsm_ms",
     "wmav1", "wmav2", "wmapro",
     "ac3", "ac3_fixed", "eac3", "mp1", "mp1float", "mp2", "mp2float", "mp3", "mp3float",
