@@ -231,8 +231,14 @@ static void stream_span(AVStream *st, double *start, double *end)
 {
     double tb = av_q2d(st->time_base);
     *start = st->start_time != AV_NOPTS_VALUE ? st->start_time * tb : 0;
-    double d = st->duration > 0 ? st->duration * tb : tag_duration(st);
-    *end = d > 0 ? *start + d : -1;
+    if (st->duration > 0) {
+        *end = *start + st->duration * tb;
+        return;
+    }
+    /* Matroska's DURATION tag is where the track ends (its last timestamp
+     * plus that frame's duration), not how long it lasts */
+    double e = tag_duration(st);
+    *end = e > *start ? e : -1;
 }
 
 /* The last timestamp of the given streams, found by reading the file's tail

@@ -81,7 +81,8 @@ def decode_fully(path):
 def gray_frames(path, w=32, h=24, fps=None):
     """Every frame scaled to w x h gray, as bytes; with fps, resampled."""
     vf = "scale=%d:%d" % (w, h) + (",fps=%s" % fps if fps else "")
-    r = run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-vf", vf, "-f", "rawvideo",
+    r = run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-vf", vf,
+             "-fps_mode", "cfr" if fps else "passthrough", "-f", "rawvideo",
              "-pix_fmt", "gray", "-"], check=True)
     n = w * h
     return [r.stdout[i:i + n] for i in range(0, len(r.stdout) - n + 1, n)]
@@ -100,9 +101,11 @@ def frame_times(path):
 
 
 def samples(path, rate=8000):
-    """Mono 16-bit samples of the first audio stream at `rate`, as a list."""
+    """Mono 16-bit samples of the first audio stream at `rate`, as a list,
+    placed by their timestamps from t=0 as a player would (gaps filled)."""
     r = run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
-             "-ar", str(rate), "-f", "s16le", "-"], check=True)
+             "-af", "aresample=%d:async=1:min_hard_comp=0.01:first_pts=0" % rate,
+             "-f", "s16le", "-"], check=True)
     return list(struct.unpack("<%dh" % (len(r.stdout) // 2), r.stdout))
 
 
