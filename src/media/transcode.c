@@ -105,10 +105,12 @@ static void plan_video(const Transcoder *t, Output *o)
                         &o->w, &o->h, &o->fps);
 }
 
-/* HDR (PQ or HLG) and wide-gamut sources are turned into 8-bit BT.709 once,
- * before the split, with zimg (zscale) and FFmpeg's tonemap: PQ is tone
- * mapped in linear light (hable); HLG, made to look right on SDR screens
- * as it is, is converted by zscale alone. */
+/* HDR phone video (PQ or HLG, BT.2020, usually 10-bit) becomes 8-bit BT.709
+ * once, before the split, with zimg (zscale) and FFmpeg's tonemap: to
+ * linear light with reference white (203 cd/m2, BT.2408) at 1.0, primaries
+ * to BT.709, then Mobius tone mapping, which leaves everything up to 80 %
+ * of white as it is and rolls the highlights above it off smoothly; so the
+ * picture is neither dark (as with hable) nor washed out. */
 static int source_is_hdr(const AVCodecContext *dec)
 {
     return dec->color_trc == AVCOL_TRC_SMPTE2084 || dec->color_trc == AVCOL_TRC_ARIB_STD_B67;
@@ -116,12 +118,10 @@ static int source_is_hdr(const AVCodecContext *dec)
 
 static const char *hdr_chain(const AVCodecContext *dec)
 {
-    if (dec->color_trc == AVCOL_TRC_SMPTE2084)
-        return "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-               "tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,";
-    if (dec->color_trc == AVCOL_TRC_ARIB_STD_B67)
-        return "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=100,format=yuv420p,";
-    return "";
+    if (!source_is_hdr(dec))
+        return "";
+    return "zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt709,"
+           "tonemap=mobius:param=0.8:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,";
 }
 
 /* ---- filter graph --------------------------------------------------------- */
