@@ -89,14 +89,16 @@ def gray_frames(path, w=32, h=24, fps=None):
 
 
 def frame_times(path):
-    """Presentation times (s) of the video frames as the decoder gives them."""
+    """Presentation times (s) of the video frames as the decoder gives them,
+    from the file's start time."""
+    start = float(ffprobe(path)["format"].get("start_time", 0) or 0)
     r = run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
              "frame=pts_time,best_effort_timestamp_time", "-of", "csv=p=0", path], check=True)
     out = []
     for line in r.stdout.decode().split():
         vals = [v for v in line.split(",") if v and v != "N/A"]
         if vals:
-            out.append(float(vals[0]))
+            out.append(float(vals[0]) - start)
     return out
 
 

@@ -3,7 +3,8 @@
 known times, shifted and stretched the ways real recordings are (audio that
 starts late as a positive start_time in MP4 and as an MKV audio delay, video
 that starts late, an edit list from a phone-style cut, variable frame rate,
-a long frozen stretch, a gap in the audio timestamps). After packing, the
+a long frozen stretch, a gap in the audio timestamps, MPEG-TS timestamps that
+wrap around). After packing, the
 flash and the beep are found in every rendition and must be within 40 ms of
 each other and of their times in the source."""
 import concurrent.futures
@@ -75,11 +76,16 @@ def make(work, name):
         mt.ffmpeg("%s %s -af \"aselect='not(between(t,2.0,2.3))'\" %s %s"
                   % (video_src(), audio_src(), ENC, p("s.mkv")))
         return "s.mkv", EVENTS
+    if name == "ts-wrap":
+        # camcorder MPEG-TS whose 33-bit timestamps wrap around in the middle
+        mt.ffmpeg("%s %s %s -output_ts_offset 95442 %s" % (video_src(), audio_src(), ENC,
+                                                            p("s.ts")))
+        return "s.ts", EVENTS
     raise KeyError(name)
 
 
 CASES = ["plain-mp4", "audio-late-mp4", "audio-late-mkv", "video-late-mkv", "editlist-mov",
-         "vfr-screen-mkv", "frozen-mp4", "audio-gap-mkv"]
+         "vfr-screen-mkv", "frozen-mp4", "audio-gap-mkv", "ts-wrap"]
 
 
 def flashes(path, near):
