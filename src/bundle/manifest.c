@@ -124,6 +124,19 @@ static json_t *manifest_object(const SbkManifest *m)
     bad |= set_new(root, "order", json_integer(m->order)) < 0;
     bad |= set_new(root, "duration", json_real(round_ms(m->duration))) < 0;
     bad |= set_str(root, "content", m->content) < 0;
+    if (m->audio != SBK_AUDIO_UNSAID && !bad) {
+        json_t *a = json_object();
+        bad |= !a;
+        if (a) {
+            bad |= set_new(a, "present", json_boolean(m->audio == SBK_AUDIO_PRESENT)) < 0;
+            bad |= set_str(a, "lang", m->audio_lang) < 0;
+            if (m->audio_track > 0)
+                bad |= set_new(a, "track", json_integer(m->audio_track)) < 0;
+            if (m->audio_tracks > 0)
+                bad |= set_new(a, "tracks", json_integer(m->audio_tracks)) < 0;
+            bad |= set_new(root, "audio", a) < 0;
+        }
+    }
     for (int i = 0; i < m->n_chapters && !bad; i++) {
         json_t *c = json_object();
         bad |= !c;
@@ -405,6 +418,25 @@ static int parse_root(json_t *root, SbkManifest *m, SbkError *err)
         (ret = get_str(root, "content", "", 0, &m->content, err)) < 0)
         return ret;
 
+    json_t *au = json_object_get(root, "audio");
+    if (au) {
+        json_t *present = json_object_get(au, "present");
+        if (!json_is_object(au) || !json_is_boolean(present))
+            return bad(err, "\"audio\" must be an object with a true/false \"present\"");
+        m->audio = json_is_true(present) ? SBK_AUDIO_PRESENT : SBK_AUDIO_NONE;
+        x = 0;
+        if ((ret = get_str(au, "lang", "audio", 0, &m->audio_lang, err)) < 0 ||
+            (ret = get_int(au, "track", "audio", 0, 1, 1000, &x, err)) < 0)
+            return ret;
+        m->audio_track = (int)x;
+        x = 0;
+        if ((ret = get_int(au, "tracks", "audio", 0, 1, 1000, &x, err)) < 0)
+            return ret;
+        m->audio_tracks = (int)x;
+        if (m->audio_lang && !sbk_lang_code_ok(m->audio_lang) && strcmp(m->audio_lang, "und") != 0)
+            return bad(err, "audio.\"lang\" is not a language code: \"%.20s\"", m->audio_lang);
+    }
+
     json_t *ch = json_object_get(root, "chapters");
     if (ch && !json_is_array(ch))
         return bad(err, "\"chapters\" must be an array");
@@ -487,6 +519,7 @@ void sbk_manifest_free(SbkManifest **pm)
     free_langs(m->description);
     free(m->topic);
     free(m->content);
+    free(m->audio_lang);
     for (int i = 0; i < m->n_chapters; i++)
         free_langs(m->chapters[i].title);
     free(m->chapters);

@@ -13,6 +13,7 @@ static const char info_usage[] =
     "\n"
     "Show what a lesson bundle holds: its id and version, titles and descriptions\n"
     "in each language (ky, ru, en), topic and order, duration, content type,\n"
+    "the audio track used (language, which of the recording's tracks, or none),\n"
     "chapters, and every file with its size, codecs, resolution, frame rate and\n"
     "bitrate.\n"
     "\n"
@@ -82,6 +83,11 @@ static void print_human(const SbkBundle *b)
     printf("Duration:  %s\n", t);
     if (m->content)
         printf("Content:   %s\n", m->content);
+    if (m->audio == SBK_AUDIO_NONE)
+        printf("Audio:     none (the recording has no sound)\n");
+    else if (m->audio == SBK_AUDIO_PRESENT)
+        printf("Audio:     %s, track %d of %d\n", m->audio_lang ? m->audio_lang : "und",
+               m->audio_track > 0 ? m->audio_track : 1, m->audio_tracks > 0 ? m->audio_tracks : 1);
     if (m->n_chapters) {
         printf("Chapters:\n");
         for (int i = 0; i < m->n_chapters; i++) {

@@ -29,7 +29,7 @@ typedef enum {
 
 extern const char *const sbk_lesson_section_names[SEC_COUNT];
 
-enum { K_ID = 0, K_VERSION, K_VIDEO, K_AUDIO_ONLY, K_TOPIC, K_ORDER, K_COUNT };
+enum { K_ID = 0, K_VERSION, K_VIDEO, K_AUDIO_ONLY, K_TOPIC, K_ORDER, K_AUDIO_LANGUAGE, K_COUNT };
 
 extern const char *const sbk_lesson_keys[K_COUNT];
 

@@ -155,6 +155,20 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
         }
         L->order = (int)n;
         break;
+    case K_AUDIO_LANGUAGE: {
+        /* which audio track of a recording with several: a language code
+         * as in stream tags, "ky" or "kir" */
+        size_t len = strlen(v), i = 0;
+        while (i < len && v[i] >= 'a' && v[i] <= 'z')
+            i++;
+        if (i != len || len < 2 || len > 3) {
+            sbk_lesson_fail(p, SBK_EINVAL, "bad audio_language \"%s\": use a language code such as ky, ru or en",
+                 v);
+            return 0;
+        }
+        L->audio_language = xstrdup(p, v);
+        break;
+    }
     case K_AUDIO_ONLY:
         if (sbk_parse_bool(v, &L->audio_only) < 0) {
             sbk_lesson_fail(p, SBK_EINVAL, "bad audio_only \"%s\": use true or false", v);
@@ -548,6 +562,7 @@ void sbk_lesson_free(SbkLesson **lesson)
     free(s->id);
     free(s->video);
     free(s->topic);
+    free(s->audio_language);
     for (int i = 0; i < SBK_LANG_COUNT; i++) {
         free(s->title[i]);
         free(s->description[i]);

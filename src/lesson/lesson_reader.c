@@ -23,7 +23,7 @@ const char *const sbk_lesson_section_names[SEC_COUNT] = {
 };
 
 const char *const sbk_lesson_keys[K_COUNT] = {
-    "id", "version", "video", "audio_only", "topic", "order",
+    "id", "version", "video", "audio_only", "topic", "order", "audio_language",
 };
 
 /* The section named s[0..n), blanks around it ignored, or SEC_NONE. */

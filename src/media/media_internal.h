@@ -7,10 +7,27 @@
 
 #include "sabak/media.h"
 
-/* Demuxers and decoders we accept; anything else is refused before a
- * decoder ever sees the bytes (the file extension is never trusted). */
-extern const char sbk_media_format_whitelist[];
-extern const char sbk_media_codec_whitelist[];
+/* Demuxers and decoders we accept, as NULL-terminated tables of FFmpeg's
+ * demuxer and DECODER names (FFmpeg matches codec_whitelist against decoder
+ * names: MS-MPEG4 v3 is decoded by "msmpeg4"). Anything else is refused
+ * before a decoder ever sees the bytes (the file extension is never
+ * trusted). tests/unit/media_test_whitelist.c resolves every name. */
+extern const char *const sbk_media_demuxers[];
+extern const char *const sbk_media_video_decoders[];
+extern const char *const sbk_media_audio_decoders[];
+extern const char *const sbk_media_other_decoders[];
+/* 1 if `name` is a decoder on the lists. */
+int sbk_media_decoder_allowed(const char *name);
+/* A whitelisted decoder for `id` (FFmpeg's preferred one first), or NULL. */
+const AVCodec *sbk_media_find_decoder(enum AVCodecID id);
+/* ISO 639-1/-2 language tag (stream metadata) to the lesson code ("kir" ->
+ * "ky"); "und" when unknown or NULL. */
+void sbk_media_lang_code(const char *iso, char out[16]);
+
+/* The screencast/camera decision from the motion shares measured between
+ * frame pairs (sorted in place): the median below this is a screencast. */
+#define SBK_SCREENCAST_MOTION 0.03
+SbkContent sbk_media_classify(double *motions, int n, double *median);
 
 /* avformat_open_input + find_stream_info with the whitelists, file protocol
  * only. Messages name the file by its base name. */
@@ -44,9 +61,26 @@ struct SbkTier {
     int abitrate;             /* bits/s */
     int asample_rate;
     /* container */
-    const char *ext;          /* "mp4", "m4a" */
-    const char *mime;
+    const char *ext;          /* "mp4", "m4a": the entry is media/<name>.<ext> */
+    const char *mime;         /* "video/mp4", "audio/mp4" */
+    const char *kind;         /* manifest kind: "video", "audio" */
 };
+
+/* Position of a tier in the ladder table (bundle order), -1 if not in it. */
+int sbk_tier_index(const SbkTier *t);
+/* "standard, low, audio, av1": every tier, for messages. */
+const char *sbk_tier_names(void);
+/* Bundle entry name: "media/standard.mp4". */
+void sbk_tier_entry(const SbkTier *t, char *out, size_t n);
+/* Output size (even, short side capped by the tier, aspect kept, portrait
+ * stays portrait) and frame rate (source's, capped) of a video tier for a
+ * source of src_w x src_h (display size, rotation applied). */
+void sbk_tier_plan_video(const SbkTier *t, int screen, int src_w, int src_h, AVRational src_fps,
+                         int *out_w, int *out_h, AVRational *out_fps);
+/* RFC 6381 codec string of an encoder's output, from its extradata (avcC,
+ * av1C) where the codec has one; "" for codecs the ladder does not make. */
+void sbk_media_codec_string(enum AVCodecID id, const uint8_t *extradata, int size, int level,
+                            char *out, size_t n);
 
 /* Clockwise rotation (0/90/180/270) a stream's display matrix asks for. */
 int sbk_media_stream_rotation(AVStream *st);

@@ -33,8 +33,8 @@ static int parse_tiers(Pack *p, SbkError *err)
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         const SbkTier *t = sbk_tier_find(tok);
         if (!t) {
-            ret = sbk_err(err, SBK_EINVAL,
-                          "unknown tier \"%s\" (choose from standard, low, audio, av1)", tok);
+            ret = sbk_err(err, SBK_EINVAL, "unknown tier \"%s\" (choose from %s)", tok,
+                          sbk_tier_names());
             goto done;
         }
         int dup = 0;
@@ -48,7 +48,7 @@ static int parse_tiers(Pack *p, SbkError *err)
             continue;
         }
         if (!t->has_video && !p->probe.has_audio) {
-            sbk_log(SBK_LOG_WARN, "%s: the recording has no sound, so no %s rendition",
+            sbk_log(SBK_LOG_INFO, "%s: the recording has no sound, so no %s rendition",
                     p->lesson->id, t->name);
             continue;
         }
@@ -58,6 +58,13 @@ static int parse_tiers(Pack *p, SbkError *err)
         }
         p->tiers[p->n_tiers++] = t;
     }
+    /* bundle order is the ladder's order, whatever order the list gave */
+    for (int i = 1; i < p->n_tiers; i++)
+        for (int j = i; j > 0 && sbk_tier_index(p->tiers[j - 1]) > sbk_tier_index(p->tiers[j]); j--) {
+            const SbkTier *x = p->tiers[j];
+            p->tiers[j] = p->tiers[j - 1];
+            p->tiers[j - 1] = x;
+        }
     if (p->n_tiers == 0)
         ret = sbk_err(err, SBK_EINVAL, "no rendition can be made from %s with tiers \"%s\"",
                       sbk_path_base(p->lesson->video), list);
@@ -165,7 +172,8 @@ static int prepare(Pack *p, SbkError *err)
     if ((ret = sbk_pack__open_video(p, err)) < 0 || (ret = sbk_pack__load_subtitles(p, err)) < 0 ||
         (ret = sbk_pack__list_handouts(p, err)) < 0)
         return ret;
-    if ((ret = sbk_media_probe(p->lesson->video, p->lesson->audio_only, &p->probe, err)) < 0)
+    if ((ret = sbk_media_probe(p->lesson->video, p->lesson->audio_only, p->lesson->audio_language,
+                               &p->probe, err)) < 0)
         return ret;
     if ((ret = parse_tiers(p, err)) < 0 || (ret = sbk_pack__manifest_head(p, err)) < 0 ||
         (ret = add_embedded_subtitles(p, err)) < 0 || (ret = make_vtt(p, err)) < 0)

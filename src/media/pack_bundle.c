@@ -55,6 +55,13 @@ int sbk_pack__manifest_head(Pack *p, SbkError *err)
     m->content = strdup(sbk_content_name(p->probe.content));
     if (!m->generator || !m->id || !m->content)
         return oom(err);
+    m->audio = p->probe.has_audio ? SBK_AUDIO_PRESENT : SBK_AUDIO_NONE;
+    if (p->probe.has_audio) {
+        m->audio_track = p->probe.audio_track;
+        m->audio_tracks = p->probe.n_audio_tracks;
+        if (!(m->audio_lang = strdup(p->probe.audio_lang)))
+            return oom(err);
+    }
     if (l->n_chapters > 0) {
         m->chapters = calloc((size_t)l->n_chapters, sizeof *m->chapters);
         if (!m->chapters)
@@ -152,8 +159,7 @@ int sbk_pack__manifest_files(Pack *p, SbkError *err)
     }
     for (int i = 0; i < p->n_tiers; i++) {
         SbkRenditionResult *r = &p->results[i];
-        ret = add_work_file(p, r->entry, r->tier->has_video ? "video" : "audio", r->mime, r->path,
-                            &f, err);
+        ret = add_work_file(p, r->entry, r->tier->kind, r->mime, r->path, &f, err);
         if (ret < 0)
             return ret;
         if (!(f->codecs = strdup(r->codecs)) || !(f->tier = strdup(sbk_tier_name(r->tier))))

@@ -7,23 +7,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "media_internal.h"
 #include "sabak/core.h"
-
-const char sbk_media_format_whitelist[] =
-    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,asf,wav,mp3,ogg,flac,aac,"
-    "w64,aiff,amr";
-const char sbk_media_codec_whitelist[] =
-    /* video */
-    "h264,hevc,mpeg4,msmpeg4v2,msmpeg4v3,mpeg2video,mpeg1video,vp8,vp9,libvpx,libvpx-vp9,av1,"
-    "libdav1d,libaom-av1,wmv1,wmv2,wmv3,vc1,mjpeg,h263,flv,theora,prores,qtrle,png,"
-    /* audio */
-    "aac,aac_fixed,mp3,mp3float,mp2,mp2float,ac3,ac3_fixed,eac3,opus,libopus,vorbis,flac,alac,"
-    "pcm_s16le,pcm_s16be,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8,pcm_mulaw,pcm_alaw,wmav1,wmav2,"
-    "wmapro,amrnb,amrwb,libopencore_amrnb,libopencore_amrwb,adpcm_ima_wav,adpcm_ms,"
-    /* text subtitles */
-    "subrip,srt,mov_text,ass,ssa,webvtt,text";
 
 const char *sbk_content_name(SbkContent c)
 {
@@ -32,95 +19,6 @@ const char *sbk_content_name(SbkContent c)
     case SBK_CONTENT_CAMERA: return "camera";
     default: return "audio";
     }
-}
-
-int sbk_media_av_error(SbkError *err, int averr, const char *path, const char *what)
-{
-    const char *base = sbk_path_base(path);
-    char buf[AV_ERROR_MAX_STRING_SIZE];
-    av_strerror(averr, buf, sizeof buf);
-    if (averr == AVERROR_INVALIDDATA || averr == AVERROR_DEMUXER_NOT_FOUND ||
-        averr == AVERROR_DECODER_NOT_FOUND)
-        return sbk_err(err, SBK_EDAMAGED, "%s is damaged or not a media file (%s: %s)", base, what,
-                       buf);
-    if (averr == AVERROR(ENOENT))
-        return sbk_err(err, SBK_ENOENT, "%s: no such file", path);
-    if (averr == AVERROR(ENOSPC))
-        return sbk_err(err, SBK_ENOSPC, "%s: disk is full", what);
-    if (averr == AVERROR(ENOMEM))
-        return sbk_err(err, SBK_ENOMEM, "out of memory (%s)", what);
-    if (averr == AVERROR_EXIT)
-        return sbk_err(err, SBK_ECANCELED, "interrupted");
-    return sbk_err(err, SBK_EIO, "%s: %s failed: %s", base, what, buf);
-}
-
-int sbk_media_open_input(const char *path, AVFormatContext **out, SbkError *err)
-{
-    AVFormatContext *fmt = NULL;
-    AVDictionary *opts = NULL;
-    int ret;
-    *out = NULL;
-    av_dict_set(&opts, "format_whitelist", sbk_media_format_whitelist, 0);
-    av_dict_set(&opts, "codec_whitelist", sbk_media_codec_whitelist, 0);
-    av_dict_set(&opts, "protocol_whitelist", "file", 0);
-    ret = avformat_open_input(&fmt, path, NULL, &opts);
-    av_dict_free(&opts);
-    if (ret < 0) {
-        if (ret == AVERROR(ENOENT))
-            return sbk_err(err, SBK_ENOENT, "%s: no such file", path);
-        if (ret == AVERROR_INVALIDDATA || ret == AVERROR_DEMUXER_NOT_FOUND)
-            return sbk_err(err, SBK_EUNSUPPORTED,
-                           "%s is not a video or audio file sabak can read (or it is damaged)",
-                           sbk_path_base(path));
-        return sbk_media_av_error(err, ret, path, "opening");
-    }
-    ret = avformat_find_stream_info(fmt, NULL);
-    if (ret < 0) {
-        avformat_close_input(&fmt);
-        return sbk_err(err, SBK_EDAMAGED,
-                       "%s is damaged: its streams cannot be read (the file may be cut short)",
-                       sbk_path_base(path));
-    }
-    *out = fmt;
-    return 0;
-}
-
-int sbk_media_open_decoder(const char *path, AVStream *st, int threads, AVCodecContext **out,
-                           SbkError *err)
-{
-    const AVCodec *dec = avcodec_find_decoder(st->codecpar->codec_id);
-    AVCodecContext *ctx = NULL;
-    AVDictionary *opts = NULL;
-    int ret;
-    *out = NULL;
-    if (!dec)
-        return sbk_err(err, SBK_EUNSUPPORTED, "%s: no decoder for its %s stream (%s)",
-                       sbk_path_base(path), av_get_media_type_string(st->codecpar->codec_type),
-                       avcodec_get_name(st->codecpar->codec_id));
-    ctx = avcodec_alloc_context3(dec);
-    if (!ctx)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    ret = avcodec_parameters_to_context(ctx, st->codecpar);
-    if (ret < 0)
-        goto fail;
-    ctx->pkt_timebase = st->time_base;
-    ctx->thread_count = threads;
-    ctx->err_recognition = AV_EF_EXPLODE | AV_EF_BITSTREAM | AV_EF_BUFFER | AV_EF_CRCCHECK;
-    av_dict_set(&opts, "codec_whitelist", sbk_media_codec_whitelist, 0);
-    av_dict_set_int(&opts, "max_pixels", SBK_MAX_PIXELS, 0);
-    ret = avcodec_open2(ctx, dec, &opts);
-    av_dict_free(&opts);
-    if (ret < 0)
-        goto fail;
-    *out = ctx;
-    return 0;
-fail:
-    avcodec_free_context(&ctx);
-    if (ret == AVERROR_DECODER_NOT_FOUND || ret == AVERROR(EINVAL))
-        return sbk_err(err, SBK_EUNSUPPORTED, "%s: its %s codec (%s) is not accepted",
-                       sbk_path_base(path), av_get_media_type_string(st->codecpar->codec_type),
-                       avcodec_get_name(st->codecpar->codec_id));
-    return sbk_media_av_error(err, ret, path, "opening the decoder");
 }
 
 int sbk_media_stream_rotation(AVStream *st)
@@ -195,6 +93,22 @@ static int to_gray(Sampler *s, uint8_t *dst)
     return 0;
 }
 
+SbkContent sbk_media_classify(double *motions, int n, double *median)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && motions[j - 1] > motions[j]; j--) {
+            double t = motions[j];
+            motions[j] = motions[j - 1];
+            motions[j - 1] = t;
+        }
+    /* the median of an even count is the upper middle one: a recording
+     * that moves half of the time counts as camera footage */
+    double m = n > 0 ? motions[n / 2] : 0.0;
+    if (median)
+        *median = m;
+    return m < SBK_SCREENCAST_MOTION ? SBK_CONTENT_SCREENCAST : SBK_CONTENT_CAMERA;
+}
+
 /* Frame pairs ~0.5 s apart at several positions; the median share of
  * changed pixels tells a screencast (almost nothing moves) from a camera. */
 static int classify(const char *path, AVFormatContext *fmt, int vidx, SbkProbe *p, SbkError *err)
@@ -246,15 +160,7 @@ static int classify(const char *path, AVFormatContext *fmt, int vidx, SbkProbe *
         if (got == 2)
             motions[n++] = sbk_media_motion(s.gray[0], s.gray[1], SAMPLE_W, SAMPLE_H, SAMPLE_W);
     }
-    /* median */
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && motions[j - 1] > motions[j]; j--) {
-            double t = motions[j];
-            motions[j] = motions[j - 1];
-            motions[j - 1] = t;
-        }
-    p->motion = n ? motions[n / 2] : 0.0;
-    p->content = p->motion < 0.03 ? SBK_CONTENT_SCREENCAST : SBK_CONTENT_CAMERA;
+    p->content = sbk_media_classify(motions, n, &p->motion);
 done:
     sws_freeContext(s.sws);
     av_frame_free(&s.frame);
@@ -263,11 +169,170 @@ done:
     return ret;
 }
 
-int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *err)
+/* The audio track to use: the one whose language is `want` (lesson.ini's
+ * audio_language), else the one marked default, else the first. */
+static int choose_audio(const char *path, AVFormatContext *fmt, const char *want, SbkProbe *out,
+                        SbkError *err)
+{
+    int first = -1, deflt = -1, match = -1;
+    char seen[128] = "", want_code[16];
+    sbk_media_lang_code(want, want_code);
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        AVStream *st = fmt->streams[i];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO)
+            continue;
+        out->n_audio_tracks++;
+        char code[16];
+        AVDictionaryEntry *lang = av_dict_get(st->metadata, "language", NULL, 0);
+        sbk_media_lang_code(lang ? lang->value : NULL, code);
+        if (first < 0)
+            first = (int)i;
+        if (deflt < 0 && (st->disposition & AV_DISPOSITION_DEFAULT))
+            deflt = (int)i;
+        if (want && match < 0 &&
+            ((strcmp(code, "und") != 0 && strcmp(code, want_code) == 0) ||
+             (lang && strcasecmp(lang->value, want) == 0)))
+            match = (int)i;
+        size_t n = strlen(seen);
+        snprintf(seen + n, sizeof seen - n, "%s%s", n ? ", " : "",
+                 strcmp(code, "und") == 0 && lang ? lang->value : code);
+    }
+    int pick = match >= 0 ? match : deflt >= 0 ? deflt : first;
+    if (want && match < 0 && out->n_audio_tracks > 1)
+        return sbk_err(err, SBK_EINVAL,
+                       "%s has no audio track in \"%s\" (audio_language in lesson.ini); its audio "
+                       "tracks are: %s",
+                       sbk_path_base(path), want, seen);
+    out->audio_stream = pick;
+    if (pick >= 0) {
+        AVDictionaryEntry *lang =
+            av_dict_get(fmt->streams[pick]->metadata, "language", NULL, 0);
+        sbk_media_lang_code(lang ? lang->value : NULL, out->audio_lang);
+        for (int i = 0; i <= pick; i++)
+            out->audio_track += fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+    }
+    return 0;
+}
+
+/* "00:00:37.040000000" (Matroska's per-track DURATION tag) in seconds, or -1. */
+static double tag_duration(AVStream *st)
+{
+    AVDictionaryEntry *e = av_dict_get(st->metadata, "DURATION", NULL, 0);
+    unsigned h, m;
+    double s;
+    if (!e || sscanf(e->value, "%u:%u:%lf", &h, &m, &s) != 3)
+        return -1;
+    return h * 3600.0 + m * 60.0 + s;
+}
+
+/* Where a stream starts and ends on the source's timeline, in seconds;
+ * end < 0 when the headers do not say. */
+static void stream_span(AVStream *st, double *start, double *end)
+{
+    double tb = av_q2d(st->time_base);
+    *start = st->start_time != AV_NOPTS_VALUE ? st->start_time * tb : 0;
+    if (st->duration > 0) {
+        *end = *start + st->duration * tb;
+        return;
+    }
+    /* Matroska's DURATION tag is where the track ends (its last timestamp
+     * plus that frame's duration), not how long it lasts */
+    double e = tag_duration(st);
+    *end = e > *start ? e : -1;
+}
+
+/* The last timestamp of the given streams, found by reading the file's tail
+ * (for containers whose headers give no per-stream length). */
+static double tail_end(AVFormatContext *fmt, const int *idx, int n)
+{
+    int64_t size = avio_size(fmt->pb);
+    double end = -1;
+    if (size <= 0)
+        return -1;
+    int64_t from = size > (4 << 20) ? size - (4 << 20) : 0;
+    if (avformat_seek_file(fmt, -1, INT64_MIN, from, INT64_MAX, AVSEEK_FLAG_BYTE) < 0 &&
+        avformat_seek_file(fmt, -1, INT64_MIN, fmt->duration, INT64_MAX, AVSEEK_FLAG_BACKWARD) < 0)
+        return -1;
+    AVPacket *pkt = av_packet_alloc();
+    for (int guard = 0; pkt && guard < 100000 && av_read_frame(fmt, pkt) >= 0; guard++) {
+        for (int i = 0; i < n; i++) {
+            AVStream *st = fmt->streams[idx[i]];
+            if (pkt->stream_index != idx[i] || pkt->pts == AV_NOPTS_VALUE)
+                continue;
+            double e = (pkt->pts + (pkt->duration > 0 ? pkt->duration : 0)) * av_q2d(st->time_base);
+            if (e > end)
+                end = e;
+        }
+        av_packet_unref(pkt);
+    }
+    av_packet_free(&pkt);
+    return end;
+}
+
+/* The lesson's timeline: from the earliest start of the streams that are
+ * encoded to the latest end of them. Subtitle and data tracks, cover art and
+ * a container duration rounded (or stretched by a long subtitle track) by the
+ * muxer do not count. */
+static void encoded_span(AVFormatContext *fmt, SbkProbe *p)
+{
+    int idx[2], n = 0;
+    if (p->video_stream >= 0)
+        idx[n++] = p->video_stream;
+    if (p->audio_stream >= 0)
+        idx[n++] = p->audio_stream;
+    double start = 1e30, end = -1;
+    int all_known = 1;
+    for (int i = 0; i < n; i++) {
+        double s, e;
+        stream_span(fmt->streams[idx[i]], &s, &e);
+        if (s < start)
+            start = s;
+        if (e < 0)
+            all_known = 0;
+        else if (e > end)
+            end = e;
+    }
+    if (n == 0)
+        start = 0;
+    int others = 0;
+    for (unsigned i = 0; i < fmt->nb_streams; i++)
+        others += (int)i != p->video_stream && (int)i != p->audio_stream;
+    double cstart = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time / (double)AV_TIME_BASE : 0;
+    double cend = fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0
+                      ? cstart + fmt->duration / (double)AV_TIME_BASE
+                      : -1;
+    if (!all_known) {
+        if (!others && cend > 0) {
+            if (cend > end)
+                end = cend;
+        } else {
+            double t = tail_end(fmt, idx, n);
+            if (t > end)
+                end = t;
+            else if (end < 0)
+                end = cend;
+        }
+    }
+    p->start = start;
+    p->duration = end > start ? end - start : 0;
+    for (int i = 0; i < n; i++) {
+        double s, e;
+        stream_span(fmt->streams[idx[i]], &s, &e);
+        double rel = e > 0 ? e - start : 0;
+        if (idx[i] == p->video_stream)
+            p->video_end = rel;
+        else
+            p->audio_end = rel;
+    }
+}
+
+int sbk_media_probe(const char *path, int audio_only, const char *audio_language, SbkProbe *out,
+                    SbkError *err)
 {
     AVFormatContext *fmt = NULL;
     int ret;
     memset(out, 0, sizeof *out);
+    out->video_stream = out->audio_stream = -1;
     ret = sbk_media_open_input(path, &fmt, err);
     if (ret < 0)
         return ret;
@@ -276,11 +341,15 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
     char *comma = strchr(out->format, ',');
     if (comma)
         *comma = '\0';
-    int vidx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    int aidx = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-    /* A cover picture (mp3/m4a artwork) is not a video. */
-    if (vidx >= 0 && (fmt->streams[vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        vidx = -1;
+    int vidx = -1;
+    /* The first real video stream; a cover picture (mp3/m4a/mp4 artwork) is
+     * not a video. */
+    for (unsigned i = 0; i < fmt->nb_streams && vidx < 0; i++) {
+        AVStream *st = fmt->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            vidx = (int)i;
+    }
     for (unsigned i = 0; i < fmt->nb_streams; i++) {
         enum AVCodecID id = fmt->streams[i]->codecpar->codec_id;
         if (fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_SUBTITLE &&
@@ -288,10 +357,10 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
              id == AV_CODEC_ID_WEBVTT || id == AV_CODEC_ID_TEXT || id == AV_CODEC_ID_SSA))
             out->n_text_subs++;
     }
-    double dur = fmt->duration != AV_NOPTS_VALUE ? fmt->duration / (double)AV_TIME_BASE : 0;
-    if (dur <= 0 && vidx >= 0 && fmt->streams[vidx]->duration > 0)
-        dur = fmt->streams[vidx]->duration * av_q2d(fmt->streams[vidx]->time_base);
-    out->duration = dur;
+    if ((ret = choose_audio(path, fmt, audio_language, out, err)) < 0)
+        goto done;
+    int aidx = out->audio_stream;
+    out->video_stream = vidx;
     if (vidx < 0 && aidx < 0) {
         ret = sbk_err(err, SBK_EUNSUPPORTED, "%s has no video or audio stream", base);
         goto done;
@@ -303,6 +372,8 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
                       base);
         goto done;
     }
+    encoded_span(fmt, out);
+    double dur = out->duration;
     if (dur <= 0) {
         ret = sbk_err(err, SBK_EDAMAGED, "%s is damaged: its duration is unknown", base);
         goto done;
@@ -322,7 +393,7 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
     if (vidx >= 0) {
         AVStream *st = fmt->streams[vidx];
         AVCodecParameters *v = st->codecpar;
-        if (v->width <= 0 || v->height <= 0) {
+        if (v->codec_id != AV_CODEC_ID_NONE && (v->width <= 0 || v->height <= 0)) {
             ret = sbk_err(err, SBK_EDAMAGED, "%s is damaged: its picture size is unknown", base);
             goto done;
         }
@@ -353,6 +424,14 @@ int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *e
             goto done;
     } else {
         out->content = SBK_CONTENT_AUDIO;
+    }
+    if (aidx >= 0) {
+        /* Open the audio decoder once here too: an unknown or broken audio
+         * codec is reported before the slow part starts. */
+        AVCodecContext *adec = NULL;
+        if ((ret = sbk_media_open_decoder(path, fmt->streams[aidx], 1, &adec, err)) < 0)
+            goto done;
+        avcodec_free_context(&adec);
     }
     ret = 0;
 done:

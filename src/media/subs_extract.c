@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "media_internal.h"
 #include "sabak/core.h"
@@ -31,7 +32,7 @@ static int buf_add(Buf *b, const char *s, size_t n)
 }
 
 /* ISO 639-2 (as stored in containers) to the codes lessons use. */
-static void map_lang(const char *iso, char out[16])
+void sbk_media_lang_code(const char *iso, char out[16])
 {
     sbk_lang_from_iso639(iso, out, 16);
 }
@@ -78,7 +79,7 @@ static int extract_stream(const char *path, AVFormatContext *fmt, int idx, SbkEm
     Buf srt = {0};
     int ret, n = 0;
     AVDictionaryEntry *lang = av_dict_get(st->metadata, "language", NULL, 0);
-    map_lang(lang ? lang->value : NULL, out->lang);
+    sbk_media_lang_code(lang ? lang->value : NULL, out->lang);
     if (!pkt)
         return sbk_err(err, SBK_ENOMEM, "out of memory");
     ret = sbk_media_open_decoder(path, st, 1, &dec, err);

@@ -19,71 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "media_internal.h"
 #include "sabak/core.h"
-
-enum { MAX_OUT = 8, POSTER_SAMPLES = 9, QUEUE_CAP = 16 };
-
-/* Frames handed from the decoding thread to one rendition's encoder thread.
- * kind: 0 video, 1 audio; frame NULL = that stream has ended. */
-typedef struct QueueItem {
-    AVFrame *frame;
-    int kind;
-} QueueItem;
-
-typedef struct FrameQueue {
-    pthread_mutex_t mu;
-    pthread_cond_t changed;
-    QueueItem items[QUEUE_CAP];
-    int head, count;
-} FrameQueue;
-
-typedef struct Output {
-    const SbkTier *tier;
-    SbkRenditionResult *res;
-    AVFormatContext *oc;
-    AVCodecContext *venc, *aenc;
-    AVStream *vst, *ast;
-    AVFilterContext *vsink, *asink;
-    int w, h;
-    AVRational fps;
-    int64_t vframes;
-    int64_t last_vpts, last_apts; /* in encoder time bases, for the duration check */
-    int header_written;
-    /* the encoder thread: encodes and muxes this rendition while the main
-     * thread decodes and filters the next frames */
-    pthread_t thread;
-    int thread_started;
-    FrameQueue q;
-    AVPacket *pkt;
-    int failed;              /* set by the worker (under q.mu) */
-    int abort;               /* set by the main thread: stop encoding, just drain */
-    int sent_eof[2];         /* end markers pushed for video / audio */
-    SbkError err;            /* the worker's error */
-    const char *src;
-} Output;
-
-typedef struct Transcoder {
-    SbkTranscodeJob *job;
-    const char *base;        /* source base name, for messages */
-    AVFormatContext *ifmt;
-    AVCodecContext *vdec, *adec;
-    int vidx, aidx;
-    int64_t start_us;        /* container start time, subtracted from every pts */
-    AVFilterGraph *graph;
-    AVFilterContext *vsrc, *asrc;
-    Output out[MAX_OUT];
-    int nout;
-    int want_video, want_audio;
-    AVPacket *pkt;
-    AVFrame *frame, *filt;
-    double pos;              /* seconds of source decoded so far */
-    /* poster */
-    AVFrame *best;
-    double best_score;
-    int next_sample;
-    struct SwsContext *score_sws;
-} Transcoder;
+#include "transcode_internal.h"
 
 static int cancelled(const Transcoder *t) { return t->job->cancel && *t->job->cancel; }
 
@@ -98,468 +35,9 @@ static int damaged(Transcoder *t, SbkError *err, const char *what)
 static void plan_video(const Transcoder *t, Output *o)
 {
     const SbkProbe *p = t->job->probe;
-    int screen = p->content == SBK_CONTENT_SCREENCAST;
-    int maxh = screen ? o->tier->max_height_screen : o->tier->max_height_camera;
-    double maxfps = screen ? o->tier->max_fps_screen : o->tier->max_fps_camera;
-    /* The tier's height limits the SHORT side, so a portrait phone video
-     * becomes 480x854, not a 270x480 stamp. */
-    int portrait = p->height > p->width;
-    int src_short = portrait ? p->width : p->height, src_long = portrait ? p->height : p->width;
-    int s = (src_short < maxh ? src_short : maxh) & ~1;
-    int l = ((int)lround((double)src_long * s / src_short) + 1) & ~1;
-    if (s < 2)
-        s = 2;
-    if (l < 2)
-        l = 2;
-    o->w = portrait ? s : l;
-    o->h = portrait ? l : s;
     AVRational src = av_guess_frame_rate(t->ifmt, t->ifmt->streams[t->vidx], NULL);
-    if (src.num <= 0 || src.den <= 0 || av_q2d(src) > maxfps)
-        o->fps = av_d2q(maxfps, 1001);
-    else
-        o->fps = src;
-}
-
-/* ---- filter graph --------------------------------------------------------- */
-static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return -1;
-        if (*buf && *len + (size_t)n < *cap) {
-            *len += (size_t)n;
-            return 0;
-        }
-        size_t ncap = (*cap ? *cap * 2 : 1024) + (size_t)n;
-        char *nb = realloc(*buf, ncap);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = ncap;
-    }
-}
-
-static int link_inout(AVFilterInOut **list, const char *name, AVFilterContext *ctx)
-{
-    AVFilterInOut *io = avfilter_inout_alloc();
-    if (!io)
-        return AVERROR(ENOMEM);
-    io->name = av_strdup(name);
-    io->filter_ctx = ctx;
-    io->pad_idx = 0;
-    io->next = *list;
-    *list = io;
-    return io->name ? 0 : AVERROR(ENOMEM);
-}
-
-static int build_graph(Transcoder *t, SbkError *err)
-{
-    char *desc = NULL;
-    size_t len = 0, cap = 0;
-    AVFilterInOut *outputs = NULL, *inputs = NULL;
-    char args[512], name[32];
-    int ret = 0, nv = 0, na = 0;
-
-    t->graph = avfilter_graph_alloc();
-    if (!t->graph) {
-        ret = AVERROR(ENOMEM);
-        goto fail;
-    }
-    /* Filters run in this thread: libx264 has its own threads, and a fixed
-     * setup keeps the output reproducible. */
-    t->graph->nb_threads = 1;
-    for (int i = 0; i < t->nout; i++) {
-        nv += t->out[i].tier->has_video && t->want_video;
-        na += t->want_audio;
-    }
-    if (nv > 0) {
-        AVStream *st = t->ifmt->streams[t->vidx];
-        AVRational sar = t->vdec->sample_aspect_ratio;
-        snprintf(args, sizeof args,
-                 "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d",
-                 t->vdec->width, t->vdec->height, t->vdec->pix_fmt, st->time_base.num,
-                 st->time_base.den, sar.num > 0 ? sar.num : 1, sar.den > 0 ? sar.den : 1);
-        ret = avfilter_graph_create_filter(&t->vsrc, avfilter_get_by_name("buffer"), "vin", args,
-                                           NULL, t->graph);
-        if (ret < 0)
-            goto fail;
-        if ((ret = link_inout(&outputs, "vin", t->vsrc)) < 0)
-            goto fail;
-        /* Phones store portrait video sideways with a display matrix:
-         * turn it once, before the split, as ffmpeg's autorotate does. */
-        static const char *const turn[4] = {"", "transpose=clock,", "hflip,vflip,",
-                                            "transpose=cclock,"};
-        const char *rot = turn[(t->job->probe->rotation / 90) & 3];
-        /* Camcorder and broadcast recordings can be interlaced: yadif with
-         * deint=interlaced touches only frames flagged so, and passes
-         * progressive ones through unchanged. */
-        if (append(&desc, &len, &cap, "[vin]yadif=deint=interlaced,%ssplit=%d", rot, nv) < 0)
-            goto nomem;
-        for (int i = 0; i < t->nout; i++)
-            if (t->out[i].tier->has_video)
-                if (append(&desc, &len, &cap, "[v%d]", i) < 0)
-                    goto nomem;
-        if (append(&desc, &len, &cap, ";") < 0)
-            goto nomem;
-        for (int i = 0; i < t->nout; i++) {
-            Output *o = &t->out[i];
-            if (!o->tier->has_video)
-                continue;
-            if (append(&desc, &len, &cap,
-                       "[v%d]fps=%d/%d,scale=%d:%d:flags=lanczos,setsar=1,format=yuv420p[vo%d];",
-                       i, o->fps.num, o->fps.den, o->w, o->h, i) < 0)
-                goto nomem;
-            snprintf(name, sizeof name, "vo%d", i);
-            ret = avfilter_graph_create_filter(&o->vsink, avfilter_get_by_name("buffersink"),
-                                               name, NULL, NULL, t->graph);
-            if (ret < 0)
-                goto fail;
-            if ((ret = link_inout(&inputs, name, o->vsink)) < 0)
-                goto fail;
-        }
-    }
-    if (na > 0) {
-        AVStream *st = t->ifmt->streams[t->aidx];
-        char layout[128];
-        if (t->adec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-            av_channel_layout_default(&t->adec->ch_layout, t->adec->ch_layout.nb_channels);
-        av_channel_layout_describe(&t->adec->ch_layout, layout, sizeof layout);
-        snprintf(args, sizeof args,
-                 "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-                 st->time_base.num, st->time_base.den, t->adec->sample_rate,
-                 av_get_sample_fmt_name(t->adec->sample_fmt), layout);
-        ret = avfilter_graph_create_filter(&t->asrc, avfilter_get_by_name("abuffer"), "ain", args,
-                                           NULL, t->graph);
-        if (ret < 0)
-            goto fail;
-        if ((ret = link_inout(&outputs, "ain", t->asrc)) < 0)
-            goto fail;
-        /* Mono first (cheaper loudnorm), one EBU R128 pass for every tier. */
-        if (append(&desc, &len, &cap,
-                   "[ain]aresample=async=1:first_pts=0,aformat=channel_layouts=mono,"
-                   "loudnorm=I=-16:TP=-1.5:LRA=11,asplit=%d",
-                   na) < 0)
-            goto nomem;
-        for (int i = 0; i < t->nout; i++)
-            if (append(&desc, &len, &cap, "[a%d]", i) < 0)
-                goto nomem;
-        if (append(&desc, &len, &cap, ";") < 0)
-            goto nomem;
-        for (int i = 0; i < t->nout; i++) {
-            Output *o = &t->out[i];
-            const AVCodec *enc = avcodec_find_encoder_by_name(o->tier->aencoder);
-            const char *fmt = "fltp";
-            if (enc && enc->sample_fmts)
-                fmt = av_get_sample_fmt_name(enc->sample_fmts[0]);
-            if (append(&desc, &len, &cap,
-                       "[a%d]aresample=%d,aformat=sample_fmts=%s:channel_layouts=mono[ao%d];", i,
-                       o->tier->asample_rate, fmt, i) < 0)
-                goto nomem;
-            snprintf(name, sizeof name, "ao%d", i);
-            ret = avfilter_graph_create_filter(&o->asink, avfilter_get_by_name("abuffersink"),
-                                               name, NULL, NULL, t->graph);
-            if (ret < 0)
-                goto fail;
-            if ((ret = link_inout(&inputs, name, o->asink)) < 0)
-                goto fail;
-        }
-    }
-    if (len > 0 && desc[len - 1] == ';')
-        desc[--len] = '\0';
-    ret = avfilter_graph_parse_ptr(t->graph, desc, &inputs, &outputs, NULL);
-    if (ret < 0)
-        goto fail;
-    ret = avfilter_graph_config(t->graph, NULL);
-    if (ret < 0)
-        goto fail;
-    avfilter_inout_free(&inputs);
-    avfilter_inout_free(&outputs);
-    free(desc);
-    return 0;
-nomem:
-    ret = AVERROR(ENOMEM);
-fail:
-    avfilter_inout_free(&inputs);
-    avfilter_inout_free(&outputs);
-    sbk_log(SBK_LOG_DEBUG, "filter graph: %s", desc ? desc : "(none)");
-    free(desc);
-    return sbk_media_av_error(err, ret, t->job->src, "setting up the filters");
-}
-
-/* ---- encoders and muxers --------------------------------------------------- */
-static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
-{
-    const SbkTier *tier = o->tier;
-    const AVCodec *codec = avcodec_find_encoder_by_name(tier->vencoder);
-    int screen = t->job->probe->content == SBK_CONTENT_SCREENCAST;
-    char val[32];
-    int ret;
-    if (!codec)
-        return sbk_err(err, SBK_EUNSUPPORTED, "the %s encoder is not available in this FFmpeg",
-                       tier->vencoder);
-    AVCodecContext *c = avcodec_alloc_context3(codec);
-    if (!c)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    o->venc = c;
-    c->width = o->w;
-    c->height = o->h;
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    c->sample_aspect_ratio = (AVRational){1, 1};
-    c->time_base = av_inv_q(o->fps);
-    c->framerate = o->fps;
-    /* A keyframe at least every 10 s: seeking on a slow link stays cheap. */
-    c->gop_size = (int)floor(10.0 * av_q2d(o->fps));
-    if (c->gop_size < 1)
-        c->gop_size = 1;
-    /* The renditions run in parallel in threads of their own. Within one,
-     * x264 uses SLICED threads (2 by default, so the heavy standard tier
-     * does not leave a core idle): x264's frame threads make VBV rate
-     * control depend on timing, giving different bytes on every run. */
-    c->thread_count = t->job->threads > 0 ? t->job->threads : 2;
-    c->color_primaries = t->vdec->color_primaries;
-    c->color_trc = t->vdec->color_trc;
-    c->colorspace = t->vdec->colorspace;
-    c->color_range = AVCOL_RANGE_MPEG;
-    if (tier->maxrate_kbps > 0) {
-        c->rc_max_rate = (int64_t)tier->maxrate_kbps * 1000;
-        c->rc_buffer_size = tier->bufsize_kbps * 1000;
-    }
-    if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
-        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (strcmp(tier->vencoder, "libx264") == 0) {
-        av_opt_set(c->priv_data, "preset", tier->preset, 0);
-        av_opt_set(c->priv_data, "profile", tier->profile, 0);
-        snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
-        av_opt_set(c->priv_data, "crf", val, 0);
-        c->level = (int)lround(atof(tier->level) * 10);
-        char params[128] = "";
-        /* Screen recordings are mostly still: let x264 keep long GOPs with
-         * scene-cut keyframes and spend bits on the (sharp) text edges. */
-        if (screen)
-            snprintf(params, sizeof params, "aq-mode=3:deblock=-1,-1");
-        if (c->thread_count > 1)
-            snprintf(params + strlen(params), sizeof params - strlen(params), "%ssliced-threads=1",
-                     params[0] ? ":" : "");
-        if (params[0])
-            av_opt_set(c->priv_data, "x264-params", params, 0);
-    } else if (strcmp(tier->vencoder, "libsvtav1") == 0) {
-        av_opt_set(c->priv_data, "preset", tier->preset, 0);
-        snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
-        av_opt_set(c->priv_data, "crf", val, 0);
-    }
-    ret = avcodec_open2(c, codec, NULL);
-    if (ret < 0)
-        return sbk_media_av_error(err, ret, t->job->src, "opening the video encoder");
-    o->vst = avformat_new_stream(o->oc, NULL);
-    if (!o->vst)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    o->vst->time_base = c->time_base;
-    o->vst->avg_frame_rate = o->fps;
-    ret = avcodec_parameters_from_context(o->vst->codecpar, c);
-    if (ret < 0)
-        return sbk_media_av_error(err, ret, t->job->src, "setting up the video stream");
-    return 0;
-}
-
-static int open_audio_encoder(Transcoder *t, Output *o, SbkError *err)
-{
-    const SbkTier *tier = o->tier;
-    const AVCodec *codec = avcodec_find_encoder_by_name(tier->aencoder);
-    int ret;
-    if (!codec)
-        return sbk_err(err, SBK_EUNSUPPORTED, "the %s encoder is not available in this FFmpeg",
-                       tier->aencoder);
-    AVCodecContext *c = avcodec_alloc_context3(codec);
-    if (!c)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    o->aenc = c;
-    c->sample_rate = tier->asample_rate;
-    av_channel_layout_default(&c->ch_layout, 1);
-    c->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
-    c->bit_rate = tier->abitrate;
-    c->time_base = (AVRational){1, c->sample_rate};
-    c->flags |= AV_CODEC_FLAG_BITEXACT;
-    if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
-        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (strcmp(tier->aencoder, "aac") == 0)
-        c->profile = FF_PROFILE_AAC_LOW;
-    if (strcmp(tier->aencoder, "libopus") == 0) {
-        /* Speech, not a call: 60 ms frames code speech better at these rates
-         * and cut the per-packet overhead (container index, TOC) by 3. */
-        av_opt_set(c->priv_data, "application", "voip", 0);
-        av_opt_set(c->priv_data, "frame_duration", "60", 0);
-    }
-    ret = avcodec_open2(c, codec, NULL);
-    if (ret < 0)
-        return sbk_media_av_error(err, ret, t->job->src, "opening the audio encoder");
-    if (!(codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) && c->frame_size > 0)
-        av_buffersink_set_frame_size(o->asink, (unsigned)c->frame_size);
-    o->ast = avformat_new_stream(o->oc, NULL);
-    if (!o->ast)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    o->ast->time_base = c->time_base;
-    ret = avcodec_parameters_from_context(o->ast->codecpar, c);
-    if (ret < 0)
-        return sbk_media_av_error(err, ret, t->job->src, "setting up the audio stream");
-    return 0;
-}
-
-static int open_output(Transcoder *t, Output *o, SbkError *err)
-{
-    int ret = avformat_alloc_output_context2(&o->oc, NULL, "mp4", o->res->path);
-    if (ret < 0 || !o->oc)
-        return sbk_media_av_error(err, ret, t->job->src, "creating the MP4 writer");
-    /* Reproducible files: no creation time, no library version string. */
-    o->oc->flags |= AVFMT_FLAG_BITEXACT;
-    if (o->tier->has_video && t->want_video) {
-        if ((ret = open_video_encoder(t, o, err)) < 0)
-            return ret;
-    }
-    if (t->want_audio) {
-        if ((ret = open_audio_encoder(t, o, err)) < 0)
-            return ret;
-    }
-    ret = avio_open(&o->oc->pb, o->res->path, AVIO_FLAG_WRITE);
-    if (ret < 0) {
-        if (ret == AVERROR(ENOSPC))
-            return sbk_err(err, SBK_ENOSPC, "cannot write %s: disk is full", o->res->path);
-        char buf[AV_ERROR_MAX_STRING_SIZE];
-        av_strerror(ret, buf, sizeof buf);
-        return sbk_err(err, SBK_EIO, "cannot write %s: %s", o->res->path, buf);
-    }
-    AVDictionary *opts = NULL;
-    /* moov first: a browser can start playing before the whole file arrives. */
-    av_dict_set(&opts, "movflags", "+faststart", 0);
-    ret = avformat_write_header(o->oc, &opts);
-    av_dict_free(&opts);
-    if (ret < 0)
-        return sbk_media_av_error(err, ret, o->res->path, "writing the MP4 header");
-    o->header_written = 1;
-    o->last_vpts = o->last_apts = -1;
-    return 0;
-}
-
-static int write_error(const Output *o, int ret, SbkError *err)
-{
-    if (ret == AVERROR(ENOSPC))
-        return sbk_err(err, SBK_ENOSPC, "cannot write %s: disk is full", o->res->path);
-    char buf[AV_ERROR_MAX_STRING_SIZE];
-    av_strerror(ret, buf, sizeof buf);
-    return sbk_err(err, SBK_EIO, "cannot write %s: %s", o->res->path, buf);
-}
-
-/* Send one frame (NULL = flush) and write every packet it yields. Runs in
- * the output's own thread. */
-static int encode_write(Output *o, AVCodecContext *enc, AVStream *st, AVFrame *frame,
-                        SbkError *err)
-{
-    int ret = avcodec_send_frame(enc, frame);
-    if (ret < 0 && ret != AVERROR_EOF)
-        return sbk_media_av_error(err, ret, o->src, "encoding");
-    for (;;) {
-        ret = avcodec_receive_packet(enc, o->pkt);
-        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-            return 0;
-        if (ret < 0)
-            return sbk_media_av_error(err, ret, o->src, "encoding");
-        int64_t end = o->pkt->pts + o->pkt->duration;
-        if (enc == o->venc && end > o->last_vpts)
-            o->last_vpts = end;
-        if (enc == o->aenc && end > o->last_apts)
-            o->last_apts = end;
-        av_packet_rescale_ts(o->pkt, enc->time_base, st->time_base);
-        o->pkt->stream_index = st->index;
-        ret = av_interleaved_write_frame(o->oc, o->pkt);
-        if (ret < 0)
-            return write_error(o, ret, err);
-    }
-}
-
-/* ---- the per-rendition encoder threads ------------------------------------- */
-static void queue_init(FrameQueue *q)
-{
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->changed, NULL);
-}
-
-static void queue_destroy(FrameQueue *q)
-{
-    while (q->count > 0) {
-        av_frame_free(&q->items[q->head].frame);
-        q->head = (q->head + 1) % QUEUE_CAP;
-        q->count--;
-    }
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->changed);
-}
-
-static void *output_thread(void *opaque)
-{
-    Output *o = opaque;
-    int open_streams = (o->venc != NULL) + (o->aenc != NULL);
-    SbkError err = {0};
-    int ret = 0;
-    while (open_streams > 0) {
-        pthread_mutex_lock(&o->q.mu);
-        while (o->q.count == 0)
-            pthread_cond_wait(&o->q.changed, &o->q.mu);
-        QueueItem it = o->q.items[o->q.head];
-        o->q.head = (o->q.head + 1) % QUEUE_CAP;
-        o->q.count--;
-        int abort = o->abort; /* written by join_outputs under the same lock */
-        pthread_cond_broadcast(&o->q.changed);
-        pthread_mutex_unlock(&o->q.mu);
-        if (!it.frame)
-            open_streams--;
-        if (ret == 0 && abort)
-            ret = SBK_ECANCELED;
-        if (ret == 0) /* after a failure, keep draining so the producer never blocks */
-            ret = encode_write(o, it.kind == 0 ? o->venc : o->aenc, it.kind == 0 ? o->vst : o->ast,
-                               it.frame, &err);
-        av_frame_free(&it.frame);
-        if (ret < 0) {
-            pthread_mutex_lock(&o->q.mu);
-            if (!o->failed) {
-                o->failed = ret;
-                o->err = err;
-            }
-            pthread_mutex_unlock(&o->q.mu);
-        }
-    }
-    if (ret == 0 && (ret = av_write_trailer(o->oc)) < 0) {
-        ret = write_error(o, ret, &err);
-        pthread_mutex_lock(&o->q.mu);
-        o->failed = ret;
-        o->err = err;
-        pthread_mutex_unlock(&o->q.mu);
-    }
-    return NULL;
-}
-
-/* Hand a frame (ownership passes; NULL = end of that stream) to an output.
- * Blocks while its queue is full; the worker drains its queue even after a
- * failure, so the wait always ends. Returns the worker's failure, if any. */
-static int queue_push(Output *o, AVFrame *frame, int kind, SbkError *err)
-{
-    pthread_mutex_lock(&o->q.mu);
-    while (o->q.count == QUEUE_CAP)
-        pthread_cond_wait(&o->q.changed, &o->q.mu);
-    o->q.items[(o->q.head + o->q.count) % QUEUE_CAP] = (QueueItem){frame, kind};
-    o->q.count++;
-    if (!frame)
-        o->sent_eof[kind] = 1;
-    pthread_cond_broadcast(&o->q.changed);
-    int failed = o->failed;
-    if (failed && err)
-        *err = o->err;
-    pthread_mutex_unlock(&o->q.mu);
-    return failed;
+    sbk_tier_plan_video(o->tier, p->content == SBK_CONTENT_SCREENCAST, p->width, p->height, src,
+                        &o->w, &o->h, &o->fps);
 }
 
 /* Pull everything the graph has ready for every output. flush: the graph
@@ -579,7 +57,7 @@ static int drain_sinks(Transcoder *t, int flush, SbkError *err)
                 if (ret == AVERROR(EAGAIN))
                     break;
                 if (ret == AVERROR_EOF) {
-                    if (flush && (ret = queue_push(o, NULL, k, err)) < 0)
+                    if (flush && (ret = sbk_tc_queue_push(o, NULL, k, err)) < 0)
                         return ret;
                     break;
                 }
@@ -595,41 +73,12 @@ static int drain_sinks(Transcoder *t, int flush, SbkError *err)
                 if (!f)
                     return sbk_err(err, SBK_ENOMEM, "out of memory");
                 av_frame_move_ref(f, t->filt);
-                if ((ret = queue_push(o, f, k, err)) < 0)
+                if ((ret = sbk_tc_queue_push(o, f, k, err)) < 0)
                     return ret;
             }
         }
     }
     return 0;
-}
-
-/* Wait for every encoder thread; the first failure wins. abort: the job
- * failed elsewhere, so tell the threads to stop and end their streams. */
-static int join_outputs(Transcoder *t, int abort, SbkError *err)
-{
-    int ret = 0;
-    for (int i = 0; i < t->nout; i++) {
-        Output *o = &t->out[i];
-        if (!o->thread_started)
-            continue;
-        if (abort) {
-            pthread_mutex_lock(&o->q.mu);
-            o->abort = 1;
-            pthread_mutex_unlock(&o->q.mu);
-            if (o->venc && !o->sent_eof[0])
-                queue_push(o, NULL, 0, NULL);
-            if (o->aenc && !o->sent_eof[1])
-                queue_push(o, NULL, 1, NULL);
-        }
-        pthread_join(o->thread, NULL);
-        o->thread_started = 0;
-        if (o->failed && ret == 0) {
-            ret = o->failed;
-            if (err)
-                *err = o->err;
-        }
-    }
-    return ret;
 }
 
 /* ---- poster ----------------------------------------------------------------- */
@@ -675,12 +124,28 @@ static int push_frame(Transcoder *t, AVFilterContext *src, AVFrame *f, AVStream 
                       SbkError *err)
 {
     int64_t pts = f->best_effort_timestamp;
+    int k = src == t->vsrc ? 0 : 1;
+    /* A frame without any timestamp (broken muxers) follows the previous one. */
+    if (pts == AV_NOPTS_VALUE && k == 0 && t->next_vpts != AV_NOPTS_VALUE)
+        pts = t->next_vpts + av_rescale_q(t->start_us, AV_TIME_BASE_Q, st->time_base);
     if (pts != AV_NOPTS_VALUE) {
         pts -= av_rescale_q(t->start_us, AV_TIME_BASE_Q, st->time_base);
         f->pts = pts;
         double s = pts * av_q2d(st->time_base);
         if (s > t->pos)
             t->pos = s;
+        int64_t dur = f->pkt_duration;
+        if (dur <= 0 && k == 1 && f->sample_rate > 0)
+            dur = av_rescale_q(f->nb_samples, (AVRational){1, f->sample_rate}, st->time_base);
+        if (dur <= 0 && k == 0) {
+            AVRational fr = av_guess_frame_rate(t->ifmt, st, NULL);
+            dur = fr.num > 0 ? av_rescale_q(1, av_inv_q(fr), st->time_base) : 0;
+        }
+        double e = (pts + (dur > 0 ? dur : 0)) * av_q2d(st->time_base);
+        if (e > t->end[k])
+            t->end[k] = e;
+        if (k == 0)
+            t->next_vpts = pts + (dur > 0 ? dur : 1);
     }
     if (src == t->vsrc)
         consider_poster(t, f, t->pos);
@@ -754,7 +219,7 @@ static int run(Transcoder *t, SbkError *err)
     }
     if ((ret = drain_sinks(t, 1, err)) < 0)
         return ret;
-    if ((ret = join_outputs(t, 0, err)) < 0)
+    if ((ret = sbk_tc_join_outputs(t, 0, err)) < 0)
         return ret;
     if (t->job->progress)
         t->job->progress(t->job->progress_opaque, t->job->probe->duration,
@@ -766,14 +231,27 @@ static int run(Transcoder *t, SbkError *err)
  * failed copy decodes "fine" and would silently make a short lesson. */
 static int check_durations(Transcoder *t, SbkError *err)
 {
-    const double src = t->job->probe->duration;
+    const SbkProbe *p = t->job->probe;
+    const double src = p->duration;
     char want[16], got[16];
-    if (t->pos < src - 1.0) {
-        sbk_fmt_hms((int64_t)(t->pos * 1000), got, sizeof got);
-        sbk_fmt_hms((int64_t)(src * 1000), want, sizeof want);
-        return sbk_err(err, SBK_EDAMAGED,
-                       "%s is damaged: it stops at %s but should last %s (the file may be cut short)",
-                       t->base, got, want);
+    /* Each encoded stream must reach the end its own header gives (or, when
+     * the header does not say, the lesson's end); 1 s of slack for muxers
+     * that round. */
+    for (int k = 0; k < 2; k++) {
+        int used = k == 0 ? t->vsrc != NULL : t->asrc != NULL;
+        double expect = k == 0 ? p->video_end : p->audio_end;
+        if (!used)
+            continue;
+        if (expect <= 0)
+            expect = src;
+        if (t->end[k] < expect - 1.0) {
+            sbk_fmt_hms((int64_t)(t->end[k] * 1000), got, sizeof got);
+            sbk_fmt_hms((int64_t)(expect * 1000), want, sizeof want);
+            return sbk_err(err, SBK_EDAMAGED,
+                           "%s is damaged: its %s stops at %s but should last %s (the file may be "
+                           "cut short)",
+                           t->base, k == 0 ? "picture" : "sound", got, want);
+        }
     }
     for (int i = 0; i < t->nout; i++) {
         Output *o = &t->out[i];
@@ -796,45 +274,20 @@ static int check_durations(Transcoder *t, SbkError *err)
 static void codec_strings(Output *o)
 {
     char v[32] = "", a[32] = "";
-    if (o->venc) {
-        if (o->venc->codec_id == AV_CODEC_ID_H264) {
-            int profile_idc = 100, constraints = 0, level = o->venc->level > 0 ? o->venc->level : 31;
-            const uint8_t *x = o->venc->extradata;
-            if (x && o->venc->extradata_size >= 4 && x[0] == 1) { /* avcC */
-                profile_idc = x[1];
-                constraints = x[2];
-                level = x[3];
-            }
-            snprintf(v, sizeof v, "avc1.%02X%02X%02X", profile_idc, constraints, level);
-        } else if (o->venc->codec_id == AV_CODEC_ID_AV1) {
-            /* av1C: marker|version, seq_profile(3)|seq_level_idx_0(5),
-             * seq_tier_0(1)|high_bitdepth(1)|twelve_bit(1)|... */
-            const uint8_t *x = o->venc->extradata;
-            int profile = 0, level = 8, tier = 0, depth = 8;
-            if (x && o->venc->extradata_size >= 4 && (x[0] & 0x80)) {
-                profile = x[1] >> 5;
-                level = x[1] & 31;
-                tier = x[2] >> 7;
-                depth = (x[2] & 0x40) ? ((x[2] & 0x20) ? 12 : 10) : 8;
-            }
-            snprintf(v, sizeof v, "av01.%d.%02d%c.%02d", profile, level, tier ? 'H' : 'M', depth);
-        }
-    }
-    if (o->aenc) {
-        if (o->aenc->codec_id == AV_CODEC_ID_AAC)
-            snprintf(a, sizeof a, "mp4a.40.2");
-        else if (o->aenc->codec_id == AV_CODEC_ID_OPUS)
-            snprintf(a, sizeof a, "opus");
-    }
+    if (o->venc)
+        sbk_media_codec_string(o->venc->codec_id, o->venc->extradata, o->venc->extradata_size,
+                               o->venc->level, v, sizeof v);
+    if (o->aenc)
+        sbk_media_codec_string(o->aenc->codec_id, NULL, 0, 0, a, sizeof a);
     snprintf(o->res->codecs, sizeof o->res->codecs, "%s%s%s", v, v[0] && a[0] ? ", " : "", a);
 }
 
 static void free_transcoder(Transcoder *t)
 {
-    join_outputs(t, 1, NULL);
+    sbk_tc_join_outputs(t, 1, NULL);
     for (int i = 0; i < t->nout; i++) {
         Output *o = &t->out[i];
-        queue_destroy(&o->q);
+        sbk_tc_queue_destroy(&o->q);
         av_packet_free(&o->pkt);
         avcodec_free_context(&o->venc);
         avcodec_free_context(&o->aenc);
@@ -864,7 +317,7 @@ static int interrupt_cb(void *opaque)
 
 int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkError *err)
 {
-    Transcoder t = {.job = job, .vidx = -1, .aidx = -1};
+    Transcoder t = {.job = job, .vidx = -1, .aidx = -1, .next_vpts = AV_NOPTS_VALUE};
     int ret;
     t.base = sbk_path_base(job->src);
     if (job->n_tiers < 1 || job->n_tiers > MAX_OUT)
@@ -873,14 +326,13 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
     if (ret < 0)
         goto done;
     t.ifmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, &t};
-    t.start_us = t.ifmt->start_time != AV_NOPTS_VALUE ? t.ifmt->start_time : 0;
-    if (job->probe->has_video) {
-        t.vidx = av_find_best_stream(t.ifmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-        if (t.vidx >= 0 && (t.ifmt->streams[t.vidx]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            t.vidx = -1;
-    }
-    if (job->probe->has_audio)
-        t.aidx = av_find_best_stream(t.ifmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+    /* The timeline starts where the encoded streams start (not a subtitle
+     * or data track), the streams are the ones the probe chose. */
+    t.start_us = (int64_t)llround(job->probe->start * AV_TIME_BASE);
+    if (job->probe->has_video && job->probe->video_stream < (int)t.ifmt->nb_streams)
+        t.vidx = job->probe->video_stream;
+    if (job->probe->has_audio && job->probe->audio_stream < (int)t.ifmt->nb_streams)
+        t.aidx = job->probe->audio_stream;
     t.want_audio = t.aidx >= 0;
     t.want_video = t.vidx >= 0;
     for (unsigned i = 0; i < t.ifmt->nb_streams; i++)
@@ -894,7 +346,7 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
         goto done;
     for (int i = 0; i < job->n_tiers; i++) {
         Output *o = &t.out[t.nout++];
-        queue_init(&o->q);
+        sbk_tc_queue_init(&o->q);
         o->src = job->src;
         o->pkt = av_packet_alloc();
         if (!o->pkt) {
@@ -910,14 +362,14 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
                           t.base, o->tier->name, o->tier->has_video ? "video" : "audio");
             goto done;
         }
-        snprintf(o->res->entry, sizeof o->res->entry, "media/%s.%s", o->tier->name, o->tier->ext);
+        sbk_tier_entry(o->tier, o->res->entry, sizeof o->res->entry);
         snprintf(o->res->path, sizeof o->res->path, "%s/%s.%s", job->work_dir, o->tier->name,
                  o->tier->ext);
-        snprintf(o->res->mime, sizeof o->res->mime, "%s", o->tier->has_video ? "video/mp4" : "audio/mp4");
+        snprintf(o->res->mime, sizeof o->res->mime, "%s", o->tier->mime);
         if (o->tier->has_video)
             plan_video(&t, o);
     }
-    ret = build_graph(&t, err);
+    ret = sbk_tc_build_graph(&t, err);
     if (ret < 0)
         goto done;
     t.pkt = av_packet_alloc();
@@ -928,10 +380,10 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
         goto done;
     }
     for (int i = 0; i < t.nout; i++)
-        if ((ret = open_output(&t, &t.out[i], err)) < 0)
+        if ((ret = sbk_tc_open_output(&t, &t.out[i], err)) < 0)
             goto done;
     for (int i = 0; i < t.nout; i++) {
-        if (pthread_create(&t.out[i].thread, NULL, output_thread, &t.out[i]) != 0) {
+        if (pthread_create(&t.out[i].thread, NULL, sbk_tc_output_thread, &t.out[i]) != 0) {
             ret = sbk_err(err, SBK_ENOMEM, "cannot start an encoder thread");
             goto done;
         }

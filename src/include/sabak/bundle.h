@@ -20,6 +20,7 @@ extern "C" {
 #define SBK_BUNDLE_MAX_ENTRIES 1000
 
 /* ---- manifest ----------------------------------------------------------- */
+enum { SBK_AUDIO_UNSAID = 0, SBK_AUDIO_PRESENT = 1, SBK_AUDIO_NONE = 2 };
 typedef struct SbkManifestFile {
     char *path;     /* entry name inside the zip, e.g. "media/standard.mp4" */
     char *kind;     /* "player", "poster", "thumbnail", "subtitles", "video", "audio", "handout" */
@@ -46,6 +47,13 @@ typedef struct SbkManifest {
     int order;
     double duration;     /* seconds */
     char *content;       /* "screencast", "camera", "audio" */
+    /* "audio": the recording's sound. SBK_AUDIO_UNSAID (0) in bundles made
+     * before the key existed; SBK_AUDIO_NONE: a silent recording (no audio
+     * tier, players show no volume control and say there is no sound). */
+    int audio;           /* SBK_AUDIO_UNSAID / SBK_AUDIO_PRESENT / SBK_AUDIO_NONE */
+    char *audio_lang;    /* language of the track used ("ky", "und"); NULL if unsaid */
+    int audio_track;     /* 1-based: which of the source's audio tracks; 0 if unsaid */
+    int audio_tracks;    /* how many audio tracks the source had; 0 if unsaid */
     SbkChapter *chapters;
     int n_chapters;
     SbkManifestFile *files;

@@ -1,6 +1,6 @@
 /* sabak/lesson.h - a trainer's lesson folder, described by lesson.ini.
  *
- *   [lesson]      id, version, video (or audio), topic, order, audio_only
+ *   [lesson]      id, version, video (or audio), topic, order, audio_only, audio_language
  *   [title]       ky/ru/en = ...      (at least one required)
  *   [description] ky/ru/en = ...
  *   [chapters]    00:01:30 = title    (one per line; the title for every language)
@@ -34,6 +34,8 @@ typedef struct SbkLesson {
     int version;          /* >= 1 */
     char *video;          /* path joined with dir; NULL only if audio_only and `audio` set */
     int audio_only;       /* [lesson] audio_only = true: the source is audio */
+    char *audio_language; /* [lesson] audio_language: which audio track to use ("ky",
+                             "rus", ...); NULL: the default-marked or first one */
     char *topic;
     int order;
     char *title[SBK_LANG_COUNT];       /* NULL when absent */

@@ -23,7 +23,17 @@ const char *sbk_content_name(SbkContent c); /* "screencast", "camera", "audio" *
 #define SBK_MAX_DURATION_S (12 * 3600) /* 12 hours */
 
 typedef struct SbkProbe {
-    double duration;       /* seconds */
+    double start;          /* seconds: where the encoded streams start on the source timeline */
+    double duration;       /* seconds, from the earliest start to the latest end of the
+                              streams that are encoded (not subtitle/data tracks, cover
+                              art or the container's own figure) */
+    double video_end, audio_end; /* where each stream's header says it ends, seconds
+                              from `start`; <= 0 when it does not say */
+    int video_stream;      /* index of the video stream used, -1 if none */
+    int audio_stream;      /* index of the audio stream used, -1 if none */
+    int n_audio_tracks;    /* audio streams in the file */
+    int audio_track;       /* 1-based position of the chosen one among them, 0 if none */
+    char audio_lang[16];   /* its language ("ky", "ru", ..., "und") */
     char format[32];       /* demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" shortened to "mov" */
     int has_video, has_audio;
     int width, height;     /* display size (sample aspect applied) */
@@ -40,9 +50,12 @@ typedef struct SbkProbe {
 } SbkProbe;
 
 /* Open, check against the whitelists and limits, classify. `audio_only`
- * allows a source without video. Errors name the file and say what a
- * trainer can do, e.g. "recording.mp4 is not a video or audio file". */
-int sbk_media_probe(const char *path, int audio_only, SbkProbe *out, SbkError *err);
+ * allows a source without video. `audio_language` (lesson.ini, may be
+ * NULL) picks the audio track by language; otherwise the default-marked or
+ * first one. Errors name the file and say what a trainer can do, e.g.
+ * "recording.mp4 is not a video or audio file". */
+int sbk_media_probe(const char *path, int audio_only, const char *audio_language, SbkProbe *out,
+                    SbkError *err);
 
 /* Renditions ("tiers") are data: see the table in src/media/ladder.c. */
 typedef struct SbkTier SbkTier;
