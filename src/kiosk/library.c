@@ -42,6 +42,7 @@ void sbk_lib_bundle_unref(LibBundle **plb)
         free(t);
     }
     pthread_mutex_destroy(&lb->lock);
+    __atomic_sub_fetch(&lb->lib->index_bytes, lb->doc_bytes, __ATOMIC_RELAXED);
     sbk_bundle_close(&lb->b);
     sbk_search_doc_free(&lb->doc);
     free(lb->file);
@@ -133,6 +134,7 @@ int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *e
     lib->watch_fd = lib->wake_fd = lib->watch_wd = -1;
     lib->vretry_ms = VERIFY_RETRY_MS;
     lib->rescan_period_ms = RESCAN_PERIOD_MS;
+    lib->index_budget = INDEX_TOTAL_MAX_BYTES;
     pthread_mutex_init(&lib->scan_lock, NULL);
     pthread_mutex_init(&lib->snap_lock, NULL);
     pthread_mutex_init(&lib->vmu, NULL);

@@ -45,7 +45,9 @@ typedef struct SbkSearchDoc SbkSearchDoc;
 #define TEXT_MAX_BYTES (32u << 20)        /* a deflated entry answered from memory */
 #define TEXT_CACHE_ENTRY_MAX (256u << 10) /* cache deflated entries up to this size ... */
 #define TEXT_CACHE_BUDGET (2u << 20)      /* ... within this much memory, whole library */
-#define VTT_MAX_BYTES (8u << 20)
+#define VTT_MAX_BYTES (4u << 20)  /* one subtitles file read for the index */
+#define INDEX_MAX_SUB_LANGS 8     /* subtitle languages indexed per lesson */
+#define INDEX_TOTAL_MAX_BYTES (64u << 20) /* all lessons' search indexes */
 #define SCAN_THREADS_MAX 4
 #define DEBOUNCE_MS 40       /* gather a burst of inotify events into one rescan */
 #define DEBOUNCE_MAX_MS 300  /* but never wait longer than this */
@@ -80,6 +82,7 @@ typedef struct LibBundle {
     char *json;                /* its lesson object */
     size_t json_len;
     SbkSearchDoc *doc;
+    size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
     char *bad;                 /* why full verification failed (set under scan_lock) */
     int vtries;                /* verifier thread only: failed reads so far ... */
@@ -122,6 +125,8 @@ struct SbkLibrary {
     int vcache_dirty;
     int vcache_warned;
     size_t text_bytes;     /* atomic: memory held by text caches */
+    size_t index_bytes;    /* atomic: memory held by search indexes */
+    size_t index_budget;   /* INDEX_TOTAL_MAX_BYTES; tests lower it */
     int stop;              /* atomic */
     /* watcher */
     int watch_fd, wake_fd, watch_wd;

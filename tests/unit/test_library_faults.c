@@ -24,6 +24,7 @@
 
 #include "kiosk/library.h"
 #include "kiosk/library_int.h" /* the verifier's retry counter and back-off */
+#include "kiosk/search.h"
 #include "sabak/bundle.h"
 #include "sabak/core.h"
 #include "testutil.h"
@@ -394,6 +395,99 @@ static void test_verify_cancel(void **state)
     free(cache);
 }
 
+/* ---- bounds on the search index (defect 9) ----------------------------------- */
+
+/* A WebVTT of n cues, each `text` (malloc'ed). */
+static char *vtt_of(int n, const char *text)
+{
+    size_t tl = strlen(text), cap = 16 + (size_t)n * (tl + 40);
+    char *v = malloc(cap), *p = v;
+    assert_non_null(v);
+    p += sprintf(p, "WEBVTT\n\n");
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%02d:%02d:%02d.000 --> %02d:%02d:%02d.500\n%s\n\n", i / 3600, i / 60 % 60,
+                     i % 60, i / 3600, i / 60 % 60, i % 60, text);
+    return v;
+}
+
+static int search_count(SbkLibrary *lib, const char *q)
+{
+    char *s = NULL;
+    size_t n = 0;
+    assert_int_equal(sbk_library_search_json(lib, q, NULL, 20, &s, &n), 0);
+    json_t *j = json_loadb(s, n, 0, NULL);
+    assert_non_null(j);
+    int r = (int)json_array_size(json_object_get(j, "results"));
+    json_decref(j);
+    free(s);
+    return r;
+}
+
+/* Each bound of one lesson's index makes the bundle damaged with a reason
+ * that names it. Before the fix all three were served, indexed whole. */
+static void test_search_bounds(void **state)
+{
+    (void)state;
+    static const char *const nine[] = {"ky", "ru", "en", "uz", "kk", "tg", "tr", "de", "fr"};
+    char *many = vtt_of(SBK_SEARCH_MAX_CUES + 1, "ой");
+    char long_text[2101];
+    memset(long_text, 'a', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    char *big = vtt_of(1000, long_text); /* 2.1 MB a language, 4.2 MB for two */
+
+    const char *dir = new_dir("bounds-langs");
+    make_bundle(pjoin(dir, "langs.zip"), "langs", 20000, nine, 9, k_vtt);
+    SbkLibrary *lib = open_lib(dir, 0, 0);
+    assert_true(wait_counts(lib, 0, 1));
+    char *why = first_reason(lib);
+    if (!why || !strstr(why, "langs.zip: subtitles in 9 languages"))
+        fail_msg("unexpected reason: %s", why ? why : "(none)");
+    free(why);
+    sbk_library_close(&lib);
+
+    dir = new_dir("bounds-cues");
+    make_bundle(pjoin(dir, "cues.zip"), "cues", 20000, k_two, 1, many);
+    lib = open_lib(dir, 0, 0);
+    assert_true(wait_counts(lib, 0, 1));
+    why = first_reason(lib);
+    if (!why || !strstr(why, "cues.zip: subtitles/ky.vtt: the subtitles are over the search index"))
+        fail_msg("unexpected reason: %s", why ? why : "(none)");
+    free(why);
+    sbk_library_close(&lib);
+
+    dir = new_dir("bounds-bytes");
+    make_bundle(pjoin(dir, "bytes.zip"), "bytes", 20000, k_two, 2, big);
+    make_bundle(pjoin(dir, "one.zip"), "one", 20000, k_two, 1, big); /* half: within bounds */
+    lib = open_lib(dir, 0, 0);
+    assert_true(wait_counts(lib, 1, 1));
+    why = first_reason(lib);
+    if (!why || !strstr(why, "bytes.zip: subtitles/ru.vtt: the subtitles are over the search index"))
+        fail_msg("unexpected reason: %s", why ? why : "(none)");
+    free(why);
+    sbk_library_close(&lib);
+    free(many);
+    free(big);
+}
+
+/* Over the library's total: served, titles searchable, subtitles not. */
+static void test_search_total_budget(void **state)
+{
+    (void)state;
+    const char *dir = new_dir("bounds-total");
+    make_bundle(pjoin(dir, "a.zip"), "a", 20000, k_two, 2, k_vtt);
+    SbkLibrary *lib = open_lib(dir, 0, 0);
+    assert_int_equal(search_count(lib, "достор"), 1);
+    lib->index_budget = __atomic_load_n(&lib->index_bytes, __ATOMIC_RELAXED) + 64;
+    make_bundle(pjoin(dir, "b.zip"), "b", 20000, k_two, 2,
+                "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nЖылкычы келди.\n");
+    SbkError err = {0};
+    assert_int_equal(sbk_library_rescan(lib, &err), 0);
+    assert_true(wait_counts(lib, 2, 0));
+    assert_int_equal(search_count(lib, "жылкычы"), 0);
+    assert_int_equal(search_count(lib, "сынак"), 2); /* titles still indexed */
+    sbk_library_close(&lib);
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 static int setup_all(void **state)
@@ -425,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_inplace_same_mtime_is_verified_again),
         cmocka_unit_test(test_folder_moved_and_recreated),
         cmocka_unit_test(test_verify_cancel),
+        cmocka_unit_test(test_search_bounds),
+        cmocka_unit_test(test_search_total_budget),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
