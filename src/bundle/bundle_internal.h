@@ -59,6 +59,9 @@ const char *sbk_zipdir_record_problem(const SbkZipRecord *r, char *buf, size_t n
  * SBK_EDAMAGED. */
 struct archive;
 int sbk_bundle_archive_open(int fd, int64_t size, struct archive **out, void **src_out);
+/* The errno of the last read of that source that failed, 0 if none: tells
+ * an I/O error apart from damage when libarchive fails. */
+int sbk_bundle_archive_io_errno(const void *src);
 
 /* libarchive converts entry names between UTF-8 (the zip's UTF-8 flag) and
  * the *current locale*; in the C locale (the kiosk under systemd, LANG

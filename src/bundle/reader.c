@@ -45,6 +45,7 @@ void sbk_bundle_locale_leave(SbkUtf8Locale *l)
 
 typedef struct PreadSrc {
     int fd;
+    int io_errno; /* the last failed pread's errno */
     int64_t pos, size;
     char buf[64 * 1024];
 } PreadSrc;
@@ -57,6 +58,7 @@ static la_ssize_t src_read(struct archive *a, void *opaque, const void **out)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
+            s->io_errno = errno;
             archive_set_error(a, errno, "read error");
             return -1;
         }
@@ -98,6 +100,7 @@ int sbk_bundle_archive_open(int fd, int64_t size, struct archive **out, void **s
         return SBK_ENOMEM;
     }
     s->fd = fd;
+    s->io_errno = 0;
     s->pos = 0;
     s->size = size;
     archive_read_support_format_zip_seekable(a);
@@ -110,6 +113,11 @@ int sbk_bundle_archive_open(int fd, int64_t size, struct archive **out, void **s
     if (archive_read_open1(a) != ARCHIVE_OK)
         return SBK_EDAMAGED;
     return 0;
+}
+
+int sbk_bundle_archive_io_errno(const void *src)
+{
+    return src ? ((const PreadSrc *)src)->io_errno : 0;
 }
 
 /* ---- open --------------------------------------------------------------- */

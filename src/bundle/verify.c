@@ -10,7 +10,12 @@
  * (zipdir.c) adds what libarchive tolerates: trailing garbage, a central
  * directory that does not end where the end record says, local headers that
  * disagree with the central directory. Every entry is hashed (SHA-256) while
- * it streams and compared with manifest.json. */
+ * it streams and compared with manifest.json.
+ *
+ * A failing read(2) is not a verdict on the bundle (EIO from a flaky drive,
+ * a descriptor shortage): it stops the check with SBK_EIO, never
+ * SBK_EDAMAGED, so that a caller keeping verdicts (the kiosk's verify cache)
+ * can try again later. `cancel` is polled once per data block (64 KiB). */
 #include "bundle_internal.h"
 #include "sabak/core.h"
 
@@ -35,7 +40,27 @@ typedef struct Verify {
     int *read_ok;
     char *manifest;
     size_t manifest_len;
+    const volatile int *cancel;
+    int canceled;
+    int io_errno;         /* a read failed: no verdict */
+    void *src;            /* the archive's read source (for its errno) */
 } Verify;
+
+static int canceled(Verify *v)
+{
+    if (v->cancel && __atomic_load_n(v->cancel, __ATOMIC_RELAXED))
+        v->canceled = 1;
+    return v->canceled;
+}
+
+/* 1 when libarchive failed because reading the file failed. */
+static int io_failed(Verify *v)
+{
+    int e = v->src ? sbk_bundle_archive_io_errno(v->src) : 0;
+    if (e && !v->io_errno)
+        v->io_errno = e;
+    return v->io_errno != 0;
+}
 
 static void report(Verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(Verify *v, const char *fmt, ...)
@@ -93,9 +118,13 @@ static int stream_entry(Verify *v, struct archive *a, int idx, int is_manifest, 
         const void *buf;
         size_t len = 0;
         la_int64_t off;
+        if (canceled(v))
+            return -1;
         int r = archive_read_data_block(a, &buf, &len, &off);
         if (r == ARCHIVE_EOF)
             break;
+        if (r < ARCHIVE_OK && io_failed(v))
+            return -1;
         if (r < ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
             report(v, "entry \"%s\" is damaged: %s", q, s ? s : "read error");
@@ -143,15 +172,22 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
     SbkUtf8Locale loc;
     sbk_bundle_locale_enter(&loc);
     int r = sbk_bundle_archive_open(fd, size, &a, &src);
+    v->src = src;
+    if (r < 0 && io_failed(v))
+        goto done;
     if (r < 0) {
         const char *s = a ? archive_error_string(a) : NULL;
         report(v, "libarchive cannot read the archive: %s", s ? s : sbk_strerror(r));
         goto done;
     }
     for (;;) {
+        if (canceled(v))
+            goto done;
         r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
             break;
+        if (r < ARCHIVE_OK && io_failed(v))
+            goto done;
         if (r < ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
             report(v, "damaged archive: %s", s ? s : "cannot read the next entry");
@@ -180,6 +216,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
         report(v, "libarchive sees %zu entries, the central directory lists %zu", seen, d->n);
 done:
     archive_read_free(a);
+    v->src = NULL;
     free(src);
     sbk_bundle_locale_leave(&loc);
 }
@@ -231,7 +268,13 @@ static void check_manifest(Verify *v, const SbkZipDir *d)
 
 int sbk_bundle_verify(const char *path, SbkProblemFn problem, void *opaque)
 {
-    Verify v = {.fn = problem, .opaque = opaque};
+    return sbk_bundle_verify_ex(path, problem, opaque, NULL);
+}
+
+int sbk_bundle_verify_ex(const char *path, SbkProblemFn problem, void *opaque,
+                         const volatile int *cancel)
+{
+    Verify v = {.fn = problem, .opaque = opaque, .cancel = cancel};
     SbkZipDir d = {0};
     SbkError err = {0};
     struct stat st;
@@ -262,6 +305,17 @@ int sbk_bundle_verify(const char *path, SbkProblemFn problem, void *opaque)
         goto done;
     }
     stream_all(&v, fd, st.st_size, &d);
+    if (v.canceled) {
+        ret = SBK_ECANCELED; /* no verdict, no report */
+        goto done;
+    }
+    if (v.io_errno) {
+        /* Reported as its own line: what came before it may be damage
+         * caused by the failing reads, so it is not a verdict either. */
+        ret = sbk_err_errno(&err, v.io_errno, "cannot read");
+        report(&v, "%s", err.msg);
+        goto done;
+    }
     check_manifest(&v, &d);
     ret = v.problems ? SBK_EDAMAGED : 0;
 done:

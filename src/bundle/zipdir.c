@@ -31,8 +31,11 @@ static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | (uint6
 
 static int read_at(int fd, void *buf, size_t len, int64_t off, SbkError *err)
 {
+    struct stat st;
     int e = sbk_pread_all(fd, buf, len, (off_t)off);
-    if (e == -EIO)
+    /* sbk_pread_all says -EIO both for the end of the file and for a
+     * failing read: only the first is damage (a short file). */
+    if (e == -EIO && (fstat(fd, &st) < 0 || (int64_t)st.st_size < off + (int64_t)len))
         return sbk_err(err, SBK_EDAMAGED, "truncated: the file ends early");
     if (e < 0)
         return sbk_err_errno(err, -e, "cannot read");

@@ -42,6 +42,7 @@ void sbk_lib_bundle_unref(LibBundle **plb)
         free(t);
     }
     pthread_mutex_destroy(&lb->lock);
+    __atomic_sub_fetch(&lb->lib->index_bytes, lb->doc_bytes, __ATOMIC_RELAXED);
     sbk_bundle_close(&lb->b);
     sbk_search_doc_free(&lb->doc);
     free(lb->file);
@@ -130,11 +131,18 @@ int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *e
     lib = calloc(1, sizeof *lib);
     if (!lib)
         return sbk_err(err, SBK_ENOMEM, "out of memory");
-    lib->watch_fd = lib->wake_fd = -1;
+    lib->watch_fd = lib->wake_fd = lib->watch_wd = -1;
+    lib->vretry_ms = VERIFY_RETRY_MS;
+    lib->rescan_period_ms = RESCAN_PERIOD_MS;
+    lib->index_budget = INDEX_TOTAL_MAX_BYTES;
     pthread_mutex_init(&lib->scan_lock, NULL);
     pthread_mutex_init(&lib->snap_lock, NULL);
     pthread_mutex_init(&lib->vmu, NULL);
-    pthread_cond_init(&lib->vcv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* retry deadlines ignore clock changes */
+    pthread_cond_init(&lib->vcv, &ca);
+    pthread_condattr_destroy(&ca);
     lib->dir = strdup(opt->dir);
     lib->cache_path = opt->cache_path ? strdup(opt->cache_path) : sbk_path_join(opt->dir, CACHE_NAME);
     if (!lib->dir || !lib->cache_path) {
@@ -157,8 +165,13 @@ int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *e
          * what is there and rescan on SIGHUP rather than refuse to start. */
         SbkError werr = {0};
         if (sbk_lib_watcher_start(lib, &werr) < 0) {
-            sbk_log(SBK_LOG_WARN, "%s; new bundles appear only after a rescan (SIGHUP)", werr.msg);
-            sbk_lib_watcher_stop(lib);
+            if (lib->watching)
+                sbk_log(SBK_LOG_WARN, "%s; new bundles appear within %d s, or at once on SIGHUP",
+                        werr.msg, lib->rescan_period_ms / 1000);
+            else
+                sbk_log(SBK_LOG_WARN, "%s; new bundles appear only after a rescan (SIGHUP)", werr.msg);
+            if (!lib->watching)
+                sbk_lib_watcher_stop(lib);
         }
     }
     if (opt->background_verify && sbk_lib_verifier_start(lib) < 0) {

@@ -12,8 +12,8 @@
  * the folder (every bundle file with its state, the lessons served, the
  * catalog JSON). Readers (HTTP threads) take a reference under a mutex held
  * for a pointer copy, then work without locks; a rescan builds a new
- * snapshot, reusing the LibBundles of files whose inode, size and mtime did
- * not change, and swaps the pointer. A bundle dropped from the folder stays
+ * snapshot, reusing the LibBundles of files whose key (device, inode, size,
+ * mtime, ctime) did not change, and swaps the pointer. A bundle dropped from the folder stays
  * open until the last snapshot naming it is released, and every resolve
  * hands out a descriptor of its own, so a client streaming a replaced bundle
  * finishes the old file.
@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "kiosk/verify_cache.h"
 #include "sabak/bundle.h"
@@ -44,12 +45,23 @@ typedef struct SbkSearchDoc SbkSearchDoc;
 #define TEXT_MAX_BYTES (32u << 20)        /* a deflated entry answered from memory */
 #define TEXT_CACHE_ENTRY_MAX (256u << 10) /* cache deflated entries up to this size ... */
 #define TEXT_CACHE_BUDGET (2u << 20)      /* ... within this much memory, whole library */
-#define VTT_MAX_BYTES (8u << 20)
+#define VTT_MAX_BYTES (4u << 20)  /* one subtitles file read for the index */
+#define INDEX_MAX_SUB_LANGS 8     /* subtitle languages indexed per lesson */
+#define INDEX_TOTAL_MAX_BYTES (64u << 20) /* all lessons' search indexes */
 #define SCAN_THREADS_MAX 4
 #define DEBOUNCE_MS 40       /* gather a burst of inotify events into one rescan */
 #define DEBOUNCE_MAX_MS 300  /* but never wait longer than this */
 #define CACHE_SAVE_EVERY 16  /* verify results between cache writes */
 #define CACHE_NAME ".sabak-cache"
+/* A bundle that could not be read (EMFILE, EIO, EACCES) is tried again:
+ * the verifier after VERIFY_RETRY_MS, doubling up to VERIFY_RETRY_MAX_MS;
+ * the watcher rescans an unreadable file, or after a failed rescan, after
+ * RESCAN_RETRY_MS doubling up to RESCAN_PERIOD_MS. */
+#define VERIFY_RETRY_MS 2000
+#define VERIFY_RETRY_MAX_MS (10 * 60 * 1000)
+#define RESCAN_RETRY_MS 1000
+#define RESCAN_PERIOD_MS 30000 /* a rescan at least this often, events or not */
+#define REARM_MS 250           /* try to watch a vanished folder again this often */
 
 enum { V_PENDING = 0, V_GOOD, V_DONE }; /* V_DONE: failed, or could not be checked */
 
@@ -70,8 +82,11 @@ typedef struct LibBundle {
     char *json;                /* its lesson object */
     size_t json_len;
     SbkSearchDoc *doc;
+    size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
     char *bad;                 /* why full verification failed (set under scan_lock) */
+    int vtries;                /* verifier thread only: failed reads so far ... */
+    int64_t vnext_ms;          /* ... and when to try again (monotonic ms) */
     pthread_mutex_t lock;
     TextEntry *texts;
 } LibBundle;
@@ -82,6 +97,7 @@ typedef struct Item {
     SbkVerifyKey key;
     LibBundle *lb;
     char *reason;
+    int transient;         /* reason is a read error, not a verdict: load again */
 } Item;
 
 typedef struct Snapshot {
@@ -93,6 +109,7 @@ typedef struct Snapshot {
     LibBundle **served;    /* the same, sorted by topic, order, id */
     size_t n_served;
     size_t n_damaged;
+    size_t n_transient;    /* items with a read error: the watcher retries */
     char *catalog;
     size_t catalog_len;
 } Snapshot;
@@ -108,28 +125,45 @@ struct SbkLibrary {
     int vcache_dirty;
     int vcache_warned;
     size_t text_bytes;     /* atomic: memory held by text caches */
+    size_t index_bytes;    /* atomic: memory held by search indexes */
+    size_t index_budget;   /* INDEX_TOTAL_MAX_BYTES; tests lower it */
     int stop;              /* atomic */
     /* watcher */
-    int watch_fd, wake_fd;
+    int watch_fd, wake_fd, watch_wd;
     int watching;
+    int rescan_period_ms;  /* RESCAN_PERIOD_MS; tests shorten it */
     pthread_t watch_thr;
     /* verifier */
     int verifying;
     pthread_t verify_thr;
     pthread_mutex_t vmu;
-    pthread_cond_t vcv;
+    pthread_cond_t vcv;    /* on CLOCK_MONOTONIC */
     unsigned vkick;
+    int vretry_ms;         /* VERIFY_RETRY_MS; tests shorten it */
+    unsigned vretries;     /* atomic: verifications that could not read */
 };
 
+static inline int64_t sbk_lib_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The verify cache's key, also what a rescan compares to reuse a bundle:
+ * ctime catches in-place rewrites that keep size and mtime (verify_cache.h). */
 static inline SbkVerifyKey sbk_lib_key_of(const struct stat *st)
 {
-    return (SbkVerifyKey){.ino = (uint64_t)st->st_ino, .size = (int64_t)st->st_size,
-                          .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec};
+    return (SbkVerifyKey){.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
+                          .size = (int64_t)st->st_size,
+                          .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+                          .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec};
 }
 
 static inline int sbk_lib_key_eq(const SbkVerifyKey *a, const SbkVerifyKey *b)
 {
-    return a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
 /* library.c */

@@ -26,11 +26,11 @@ static const SbkManifestFile *subtitles_for(const SbkManifest *m, const char *la
     return NULL;
 }
 
-/* Titles, descriptions and subtitle cues of one bundle. */
-int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
+/* Titles and descriptions: short, bounded by the manifest's own limits. */
+static int index_titles(LibBundle *lb)
 {
     const SbkManifest *m = lb->b->manifest;
-    int ret = sbk_search_doc_new(&lb->doc);
+    int ret = 0;
     for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
         if (m->title[l])
             ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_TITLE, sbk_lang_codes[l], 0, 0, m->title[l],
@@ -39,8 +39,23 @@ int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
         if (m->description[l])
             ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_DESCRIPTION, sbk_lang_codes[l], 0, 0,
                                      m->description[l], strlen(m->description[l]));
-    if (ret < 0)
-        return sbk_err(err, ret, "%s: cannot index the titles: %s", lb->file, sbk_strerror(ret));
+    return ret;
+}
+
+/* The cues of each language's subtitles, within the bounds of search.h. */
+static int index_subtitles(LibBundle *lb, SbkError *err)
+{
+    const SbkManifest *m = lb->b->manifest;
+    int ret = 0, langs = 0;
+    for (int i = 0; i < m->n_files; i++) {
+        const SbkManifestFile *f = &m->files[i];
+        if (f->kind && strcmp(f->kind, "subtitles") == 0 && subtitles_for(m, f->lang) == f)
+            langs++;
+    }
+    if (langs > INDEX_MAX_SUB_LANGS)
+        return sbk_err(err, SBK_ELIMIT,
+                       "%s: subtitles in %d languages; the search index takes at most %d", lb->file,
+                       langs, INDEX_MAX_SUB_LANGS);
     for (int i = 0; i < m->n_files; i++) {
         const SbkManifestFile *f = &m->files[i];
         char *vtt = NULL;
@@ -51,13 +66,54 @@ int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
         if (ret == 0)
             ret = sbk_search_doc_add_vtt(lb->doc, f->lang ? f->lang : "", vtt, len);
         free(vtt);
+        if (ret == SBK_ELIMIT && (!err || err->code != ret))
+            return sbk_err(err, ret,
+                           "%s: %s: the subtitles are over the search index's bounds (%d cues, "
+                           "%u KiB a lesson)",
+                           lb->file, f->path, SBK_SEARCH_MAX_CUES, SBK_SEARCH_DOC_MAX_BYTES >> 10);
         if (ret < 0) {
             if (err && err->code != ret)
                 sbk_err(err, ret, "%s: %s: %s", lb->file, f->path, sbk_strerror(ret));
             return ret;
         }
     }
+    return 0;
+}
+
+/* Titles, descriptions and subtitle cues of one bundle. A bundle over a
+ * bound of its own fails (SBK_ELIMIT: listed as damaged, with the reason);
+ * one that would take the library's indexes over INDEX_TOTAL_MAX_BYTES is
+ * served with its titles and descriptions searchable, not its subtitles. */
+int sbk_lib_index_bundle(LibBundle *lb, SbkError *err)
+{
+    int ret = sbk_search_doc_new(&lb->doc);
+    if (ret == 0)
+        ret = index_titles(lb);
+    if (ret < 0)
+        return sbk_err(err, ret, "%s: cannot index the titles: %s", lb->file, sbk_strerror(ret));
+    ret = index_subtitles(lb, err);
+    if (ret < 0)
+        return ret;
     sbk_search_doc_finish(lb->doc);
+    SbkLibrary *lib = lb->lib;
+    size_t bytes = sbk_search_doc_bytes(lb->doc);
+    size_t total = __atomic_add_fetch(&lib->index_bytes, bytes, __ATOMIC_RELAXED);
+    if (total > lib->index_budget) {
+        __atomic_sub_fetch(&lib->index_bytes, bytes, __ATOMIC_RELAXED);
+        sbk_log(SBK_LOG_WARN,
+                "%s: the library's search index is full (%zu MiB): its subtitles are not searched",
+                lb->file, lib->index_budget >> 20);
+        sbk_search_doc_free(&lb->doc);
+        ret = sbk_search_doc_new(&lb->doc);
+        if (ret == 0)
+            ret = index_titles(lb);
+        if (ret < 0)
+            return sbk_err(err, ret, "%s: cannot index the titles: %s", lb->file, sbk_strerror(ret));
+        sbk_search_doc_finish(lb->doc);
+        bytes = sbk_search_doc_bytes(lb->doc);
+        __atomic_add_fetch(&lib->index_bytes, bytes, __ATOMIC_RELAXED);
+    }
+    lb->doc_bytes = bytes;
     return 0;
 }
 

@@ -95,6 +95,10 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     goto done;
 damaged:
     ret = 0;
+    /* A read error (EMFILE, EIO, EACCES, the file gone since readdir) is
+     * no verdict: listed with its reason for now, loaded again at the next
+     * rescan, which the watcher schedules (watcher.c). */
+    it->transient = err.code == SBK_EIO || err.code == SBK_ENOENT;
     if (!err.msg[0])
         snprintf(err.msg, sizeof err.msg, "%s: damaged", name);
     /* Messages name the path we gave; the catalog shows "<file>: why". */
@@ -171,6 +175,7 @@ static int snap_finish(Snapshot *s)
         } else {
             dfile[nd] = s->items[i].file;
             dreason[nd++] = s->items[i].reason;
+            s->n_transient += s->items[i].transient != 0;
         }
     }
     qsort(s->by_id, ng, sizeof *s->by_id, version_cmp);
@@ -204,7 +209,7 @@ static int snap_same(const Snapshot *a, const Snapshot *b)
         const Item *x = &a->items[i], *y = &b->items[i];
         if (strcmp(x->file, y->file) != 0 || x->lb != y->lb)
             return 0;
-        if ((x->reason == NULL) != (y->reason == NULL) ||
+        if (x->transient != y->transient || (x->reason == NULL) != (y->reason == NULL) ||
             (x->reason && strcmp(x->reason, y->reason) != 0))
             return 0;
     }
@@ -312,7 +317,7 @@ int sbk_lib_rescan_locked(SbkLibrary *lib, SbkError *err)
             ret = sbk_err(err, SBK_ENOMEM, "out of memory");
             goto done;
         }
-        if (prev && sbk_lib_key_eq(&prev->key, &key)) {
+        if (prev && !prev->transient && sbk_lib_key_eq(&prev->key, &key)) {
             /* Unchanged: reuse, unless full verification has failed since. */
             if (prev->lb && prev->lb->bad)
                 it.reason = strdup(prev->lb->bad);

@@ -8,7 +8,6 @@
 #include "sabak/core.h"
 #include "sabak/error.h"
 
-#define DOC_MAX_BYTES (64u << 20) /* per lesson, per blob: far beyond real subtitles */
 
 typedef struct Field {
     uint8_t kind, lang;
@@ -28,6 +27,7 @@ struct SbkSearchDoc {
     size_t fold_len, fold_cap;
     char langs[SBK_SEARCH_MAX_LANGS][16];
     int n_langs;
+    size_t n_cues;
 };
 
 /* ---- the one-byte form of folded text -----------------------------------
@@ -123,10 +123,20 @@ size_t sbk_search_doc_bytes(const SbkSearchDoc *d)
     return d ? sizeof *d + d->cap * sizeof(Field) + d->orig_cap + d->fold_cap : 0;
 }
 
+size_t sbk_search_doc_cues(const SbkSearchDoc *d) { return d ? d->n_cues : 0; }
+
+/* Would a field of elen encoded (and keep original) bytes cross the bounds?
+ * Counted on lengths, not on capacities: the blobs shrink at finish. */
+static int over_bounds(const SbkSearchDoc *d, int kind, size_t elen, size_t keep)
+{
+    if (kind == SBK_SEARCH_SUBTITLES && d->n_cues >= SBK_SEARCH_MAX_CUES)
+        return 1;
+    size_t used = (size_t)(d->n + 1) * sizeof(Field) + d->orig_len + d->fold_len;
+    return used + elen + 1 + (keep ? keep + 1 : 0) > SBK_SEARCH_DOC_MAX_BYTES;
+}
+
 static int blob_append(char **blob, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    if (*len + n + 1 > DOC_MAX_BYTES)
-        return SBK_ELIMIT;
     if (*len + n + 1 > *cap) {
         size_t c = *cap ? *cap * 2 : 1024;
         while (c < *len + n + 1)
@@ -174,6 +184,10 @@ static int add_field(SbkSearchDoc *d, int kind, const char *lang, int64_t start_
         return ret;
     if (elen == 0)
         goto done;
+    if (over_bounds(d, kind, elen, keep_text ? strnlen(text, len) : 0)) {
+        ret = SBK_ELIMIT;
+        goto done;
+    }
     if (d->n == d->cap) {
         uint32_t c = d->cap ? d->cap * 2 : 16;
         Field *f = realloc(d->f, c * sizeof *f);
@@ -203,6 +217,7 @@ static int add_field(SbkSearchDoc *d, int kind, const char *lang, int64_t start_
         goto done;
     }
     d->n++;
+    d->n_cues += kind == SBK_SEARCH_SUBTITLES;
 done:
     free(enc);
     return ret;

@@ -21,7 +21,12 @@ enum { SBK_SEARCH_TITLE = 0, SBK_SEARCH_DESCRIPTION, SBK_SEARCH_SUBTITLES, SBK_S
 #define SBK_SEARCH_MAX_WORDS 16
 #define SBK_SEARCH_MAX_QUERY 512   /* bytes of query looked at */
 #define SBK_SEARCH_MAX_HITS 20     /* per lesson */
-#define SBK_SEARCH_MAX_LANGS 16    /* distinct languages per lesson */
+#define SBK_SEARCH_MAX_LANGS 16    /* distinct languages per lesson (all fields) */
+/* Bounds on one lesson's index (docs/SEARCH.md): a crafted bundle of a few
+ * KiB of deflated WebVTT must not cost hundreds of MiB and seconds a search.
+ * Over either, add returns SBK_ELIMIT. */
+#define SBK_SEARCH_MAX_CUES 20000             /* subtitle cues, all languages */
+#define SBK_SEARCH_DOC_MAX_BYTES (4u << 20)   /* folded text + originals + fields */
 
 typedef struct SbkSearchDoc SbkSearchDoc;
 
@@ -58,6 +63,8 @@ size_t sbk_search_encode(const char *folded, size_t len, char *out);
 void sbk_search_doc_finish(SbkSearchDoc *doc);
 /* Bytes of heap the document holds (for the memory budget). */
 size_t sbk_search_doc_bytes(const SbkSearchDoc *doc);
+/* Subtitle cues indexed so far. */
+size_t sbk_search_doc_cues(const SbkSearchDoc *doc);
 void sbk_search_doc_free(SbkSearchDoc **doc);
 
 /* A parsed query: folded, encoded words (pointers into `enc`). */

@@ -1,8 +1,13 @@
 /* src/kiosk/verifier.c - the library's background verifier: one low-priority
- * thread hashes every entry of every bundle (sbk_bundle_verify), served
- * lessons first, and keeps the verdicts in the verify cache (size + mtime +
- * inode) so a restart does not hash again. A bundle that fails is taken out
- * of the catalog by a rescan. */
+ * thread hashes every entry of every bundle (sbk_bundle_verify_ex), served
+ * lessons first, and keeps the verdicts in the verify cache (see
+ * verify_cache.h for the key) so a restart does not hash again. A bundle
+ * that fails is taken out of the catalog by a rescan.
+ *
+ * Only damage is a verdict. A bundle that cannot be opened or read right
+ * now (EMFILE, ENFILE, EIO, EACCES) stays served and pending, and is tried
+ * again after a back-off (VERIFY_RETRY_MS, doubling); nothing is cached for
+ * it. Closing the library stops a verification within one 64 KiB block. */
 #include "kiosk/library_int.h"
 
 #include <pthread.h>
@@ -11,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kiosk/library.h"
@@ -60,6 +66,20 @@ static void on_problem(void *opaque, const char *line)
         snprintf(p->first, sizeof p->first, "%s", line);
 }
 
+/* No verdict (the file could not be read now): leave it served and
+ * pending, and try again after a back-off. Verifier thread only. */
+static void retry_later(SbkLibrary *lib, LibBundle *lb, const char *why)
+{
+    int shift = lb->vtries < 16 ? lb->vtries : 16;
+    int64_t delay = (int64_t)lib->vretry_ms << shift;
+    if (delay > VERIFY_RETRY_MAX_MS)
+        delay = VERIFY_RETRY_MAX_MS;
+    if (lb->vtries++ == 0) /* once per bundle: a shortage hits them all */
+        sbk_log(SBK_LOG_WARN, "%s: cannot verify now (%s); will try again", lb->file, why);
+    lb->vnext_ms = sbk_lib_now_ms() + delay;
+    __atomic_add_fetch(&lib->vretries, 1, __ATOMIC_RELEASE);
+}
+
 /* Hash every entry of one bundle; record the result. */
 static void verify_one(SbkLibrary *lib, LibBundle *lb)
 {
@@ -68,16 +88,20 @@ static void verify_one(SbkLibrary *lib, LibBundle *lb)
     /* Check the very inode that is being served, even if the path has been
      * replaced since: through /proc, or by the path when /proc is absent. */
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", lb->b->fd);
-    const char *path = access(proc, R_OK) == 0 ? proc : lb->b->path;
-    int r = sbk_bundle_verify(path, on_problem, &pr);
+    const char *path = access(proc, F_OK) == 0 ? proc : lb->b->path;
+    int r = sbk_bundle_verify_ex(path, on_problem, &pr, &lib->stop);
+    if (r == SBK_ECANCELED)
+        return; /* closing: still pending, nothing learnt */
+    if (r != 0 && r != SBK_EDAMAGED) {
+        retry_later(lib, lb, pr.n ? pr.first : sbk_strerror(r));
+        return;
+    }
 
     pthread_mutex_lock(&lib->scan_lock);
     if (r == 0) {
         __atomic_store_n(&lb->vstate, V_GOOD, __ATOMIC_RELEASE);
         sbk_vcache_put(lib->vcache, &lb->key, 1, NULL);
         lib->vcache_dirty++;
-    } else if (r == SBK_ENOMEM) {
-        __atomic_store_n(&lb->vstate, V_DONE, __ATOMIC_RELEASE); /* not a verdict: retry next start */
     } else {
         /* "<file>: <first problem> (and N more problems)": problems come
          * without a path; any that quotes one gets the file name instead. */
@@ -102,17 +126,32 @@ static void verify_one(SbkLibrary *lib, LibBundle *lb)
     pthread_mutex_unlock(&lib->scan_lock);
 }
 
-/* The next bundle not yet verified, referenced; NULL if none. */
-static LibBundle *next_unverified(SbkLibrary *lib)
+/* 1 if lb is pending and due now; else lowers *wake to when it is due. */
+static int due(const LibBundle *lb, int64_t now, int64_t *wake)
+{
+    if (__atomic_load_n(&lb->vstate, __ATOMIC_ACQUIRE) != V_PENDING)
+        return 0;
+    if (lb->vnext_ms <= now)
+        return 1;
+    if (*wake < 0 || lb->vnext_ms < *wake)
+        *wake = lb->vnext_ms;
+    return 0;
+}
+
+/* The next bundle due for verification, referenced; NULL if none, with
+ * *wake the earliest retry (monotonic ms) or -1. */
+static LibBundle *next_unverified(SbkLibrary *lib, int64_t *wake)
 {
     LibBundle *lb = NULL;
+    int64_t now = sbk_lib_now_ms();
     Snapshot *s = sbk_lib_snap_get(lib);
+    *wake = -1;
     /* Served lessons first: they are what staff are watching. */
     for (size_t i = 0; !lb && i < s->n_served; i++)
-        if (__atomic_load_n(&s->served[i]->vstate, __ATOMIC_ACQUIRE) == V_PENDING)
+        if (due(s->served[i], now, wake))
             lb = sbk_lib_bundle_ref(s->served[i]);
     for (size_t i = 0; !lb && i < s->n_items; i++)
-        if (s->items[i].lb && __atomic_load_n(&s->items[i].lb->vstate, __ATOMIC_ACQUIRE) == V_PENDING)
+        if (s->items[i].lb && due(s->items[i].lb, now, wake))
             lb = sbk_lib_bundle_ref(s->items[i].lb);
     sbk_lib_snap_unref(&s);
     return lb;
@@ -132,7 +171,8 @@ static void *verify_main(void *arg)
         pthread_mutex_lock(&lib->vmu);
         unsigned seen = lib->vkick;
         pthread_mutex_unlock(&lib->vmu);
-        LibBundle *lb = next_unverified(lib);
+        int64_t wake = -1;
+        LibBundle *lb = next_unverified(lib, &wake);
         if (lb) {
             verify_one(lib, lb);
             sbk_lib_bundle_unref(&lb);
@@ -142,9 +182,14 @@ static void *verify_main(void *arg)
         if (lib->vcache_dirty)
             sbk_lib_cache_save_locked(lib);
         pthread_mutex_unlock(&lib->scan_lock);
+        struct timespec until = {(time_t)(wake / 1000), (long)(wake % 1000) * 1000000};
         pthread_mutex_lock(&lib->vmu);
-        while (lib->vkick == seen && !__atomic_load_n(&lib->stop, __ATOMIC_ACQUIRE))
-            pthread_cond_wait(&lib->vcv, &lib->vmu);
+        while (lib->vkick == seen && !__atomic_load_n(&lib->stop, __ATOMIC_ACQUIRE)) {
+            if (wake < 0)
+                pthread_cond_wait(&lib->vcv, &lib->vmu);
+            else if (pthread_cond_timedwait(&lib->vcv, &lib->vmu, &until) != 0)
+                break; /* a retry is due */
+        }
         pthread_mutex_unlock(&lib->vmu);
     }
     return NULL;

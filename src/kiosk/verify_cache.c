@@ -8,7 +8,8 @@
 
 #include "sabak/core.h"
 
-#define CACHE_MAGIC "sabak-verify-cache 1"
+#define CACHE_MAGIC "sabak-verify-cache 2"
+#define CACHE_MAGIC_V1 "sabak-verify-cache 1"
 #define CACHE_MAX_BYTES (8u << 20)
 #define REASON_MAX 1000
 
@@ -25,12 +26,16 @@ struct SbkVerifyCache {
 
 static int key_cmp(const SbkVerifyKey *a, const SbkVerifyKey *b)
 {
+    if (a->dev != b->dev)
+        return a->dev < b->dev ? -1 : 1;
     if (a->ino != b->ino)
         return a->ino < b->ino ? -1 : 1;
     if (a->size != b->size)
         return a->size < b->size ? -1 : 1;
     if (a->mtime_ns != b->mtime_ns)
         return a->mtime_ns < b->mtime_ns ? -1 : 1;
+    if (a->ctime_ns != b->ctime_ns)
+        return a->ctime_ns < b->ctime_ns ? -1 : 1;
     return 0;
 }
 
@@ -107,12 +112,12 @@ static void parse_line(SbkVerifyCache *c, char *line)
     SbkVerifyKey k;
     char status[8];
     int pos = 0;
-    uint64_t ino;
-    int64_t size, mtime;
-    if (sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %7s%n", &ino, &size, &mtime, status,
-               &pos) != 4)
+    uint64_t dev, ino;
+    int64_t size, mtime, ctime;
+    if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %7s%n", &dev, &ino,
+               &size, &mtime, &ctime, status, &pos) != 6)
         return;
-    k = (SbkVerifyKey){.ino = ino, .size = size, .mtime_ns = mtime};
+    k = (SbkVerifyKey){.dev = dev, .ino = ino, .size = size, .mtime_ns = mtime, .ctime_ns = ctime};
     if (strcmp(status, "ok") == 0) {
         sbk_vcache_put(c, &k, 1, NULL);
     } else if (strcmp(status, "bad") == 0) {
@@ -137,7 +142,7 @@ int sbk_vcache_load(const char *path, SbkVerifyCache **out)
     if (line && strcmp(line, CACHE_MAGIC) == 0) {
         while ((line = strtok_r(NULL, "\n", &save)) != NULL)
             parse_line(*out, line);
-    } else if (line) {
+    } else if (line && strcmp(line, CACHE_MAGIC_V1) != 0) { /* v1: keyed without ctime, dropped */
         sbk_log(SBK_LOG_WARN, "%s: not a sabak verify cache, ignored", path);
     }
     free(text);
@@ -167,7 +172,7 @@ int sbk_vcache_save(const SbkVerifyCache *c, const char *path, const SbkVerifyKe
         const Entry *e = &c->e[i];
         if (!kept(&e->k, keep, n_keep))
             continue;
-        size_t need = 80 + (e->reason ? strlen(e->reason) : 0);
+        size_t need = 128 + (e->reason ? strlen(e->reason) : 0);
         if (len + need > cap) {
             while (len + need > cap)
                 cap *= 2;
@@ -178,8 +183,10 @@ int sbk_vcache_save(const SbkVerifyCache *c, const char *path, const SbkVerifyKe
             }
             buf = p;
         }
-        len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 " %" PRId64 " %" PRId64 " %s%s%s\n",
-                                e->k.ino, e->k.size, e->k.mtime_ns, e->ok ? "ok" : "bad",
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "%" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %s%s%s\n",
+                                e->k.dev, e->k.ino, e->k.size, e->k.mtime_ns, e->k.ctime_ns,
+                                e->ok ? "ok" : "bad",
                                 e->ok ? "" : " ", e->ok ? "" : e->reason);
     }
     ret = sbk_atomic_write_file(path, buf, len, err);

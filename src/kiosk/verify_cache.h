@@ -2,14 +2,20 @@
  * small text file so that a restart does not hash every bundle again
  * (internal to libsabak).
  *
- * A result is keyed by the file's inode, size and mtime (ns): a bundle
- * replaced by rename gets a new inode, one rewritten in place a new size or
- * mtime, and either way it is verified again. The file (DIR/.sabak-cache by
- * default) is hidden, so the library scan ignores it, and written atomically
+ * A result is keyed by the file's device, inode, size, mtime and ctime (ns).
+ * A bundle replaced by rename gets a new inode; one rewritten in place a new
+ * ctime even when its size and mtime are kept (cp -p, rsync --inplace,
+ * touch -r: the kernel sets ctime on every write and every utimensat, and
+ * it cannot be set back); a library moved to another drive a new device.
+ * Either way it is verified again. Bit rot under an unchanged inode changes
+ * nothing the kernel can see: that needs a full check (sabak verify, or
+ * deleting the cache). The file (DIR/.sabak-cache by default) is hidden, so
+ * the library scan ignores it, and written atomically
  * (sbk_atomic_write_file). Format, one line each:
- *   sabak-verify-cache 1
- *   <inode> <size> <mtime_ns> ok
- *   <inode> <size> <mtime_ns> bad <reason> */
+ *   sabak-verify-cache 2
+ *   <dev> <inode> <size> <mtime_ns> <ctime_ns> ok
+ *   <dev> <inode> <size> <mtime_ns> <ctime_ns> bad <reason>
+ * A cache of format 1 (no device, no ctime) is dropped: verified again. */
 #ifndef SABAK_KIOSK_VERIFY_CACHE_H
 #define SABAK_KIOSK_VERIFY_CACHE_H
 
@@ -19,9 +25,11 @@
 #include "sabak/error.h"
 
 typedef struct SbkVerifyKey {
+    uint64_t dev;
     uint64_t ino;
     int64_t size;
     int64_t mtime_ns;
+    int64_t ctime_ns;
 } SbkVerifyKey;
 
 typedef struct SbkVerifyCache SbkVerifyCache;

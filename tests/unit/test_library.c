@@ -644,7 +644,7 @@ static void test_verify(void **state)
     size_t n = 0;
     SbkError err = {0};
     assert_int_equal(sbk_read_file(pjoin(dir, ".sabak-cache"), 1 << 20, &cache, &n, &err), 0);
-    assert_true(strncmp(cache, "sabak-verify-cache 1\n", 21) == 0);
+    assert_true(strncmp(cache, "sabak-verify-cache 2\n", 21) == 0);
     int lines = 0, oks = 0;
     for (char *p = cache; *p; p++)
         lines += *p == '\n';
@@ -672,14 +672,16 @@ static void test_verify(void **state)
     struct stat st;
     assert_int_equal(stat(pjoin(dir, "fine.zip"), &st), 0);
     char line[256];
-    snprintf(line, sizeof line, "%llu %lld %lld bad fine.zip: marked by hand\n",
-             (unsigned long long)st.st_ino, (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    snprintf(line, sizeof line, "%llu %llu %lld %lld %lld bad fine.zip: marked by hand\n",
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+             (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec);
     char *edited = malloc(n + sizeof line);
     char *okline = NULL;
     /* drop fine.zip's "ok" line (its key prefix) and append the bad one */
     char prefix[96];
-    snprintf(prefix, sizeof prefix, "%llu %lld ", (unsigned long long)st.st_ino, (long long)st.st_size);
+    snprintf(prefix, sizeof prefix, "%llu %llu %lld ", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino, (long long)st.st_size);
     okline = strstr(cache, prefix);
     assert_non_null(okline);
     char *eol = strchr(okline, '\n');

@@ -128,6 +128,13 @@ void sbk_bundle_close(SbkBundle **b);
  * another code when the file cannot be read at all (also reported). */
 typedef void (*SbkProblemFn)(void *opaque, const char *line);
 int sbk_bundle_verify(const char *path, SbkProblemFn problem, void *opaque);
+/* The same, with a stop: `cancel`, if not NULL, is polled before each entry
+ * and each 64 KiB block; non-zero gives SBK_ECANCELED at once, with no
+ * problem reported. SBK_EIO (or SBK_ENOENT) with one "cannot ..." problem
+ * means the file could not be opened or read (EMFILE, EACCES, EIO): no
+ * verdict, try again later. Only SBK_EDAMAGED says the bytes are wrong. */
+int sbk_bundle_verify_ex(const char *path, SbkProblemFn problem, void *opaque,
+                         const volatile int *cancel);
 
 #ifdef __cplusplus
 }
