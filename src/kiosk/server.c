@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kiosk/http.h"
+#include "kiosk/inflate.h"
 #include "sabak/core.h"
 #include "sabak/kiosk.h"
 
@@ -33,6 +34,8 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     cfg->threads = 2;
     cfg->backlog = 256;
     cfg->min_rate = 1024;
+    cfg->header_timeout = 5;
+    cfg->inflate_budget = SBK_INFLATE_BUDGET_DEFAULT;
     cfg->watch = 1;
     cfg->verify = 1;
     cfg->access_log = 1;
@@ -122,6 +125,8 @@ static const ConfigKey config_keys[] = {
     {"threads", K_UINT, F(threads), 1, 64},
     {"backlog", K_UINT, F(backlog), 1, 65535},
     {"min_rate", K_UINT, F(min_rate), 0, 1u << 30},
+    {"header_timeout", K_UINT, F(header_timeout), 1, 3600},
+    {"inflate_budget", K_SIZE, F(inflate_budget), SBK_INFLATE_COST, 1u << 30},
     {"watch", K_BOOL, F(watch), 0, 1},
     {"verify", K_BOOL, F(verify), 0, 1},
     {"access_log", K_BOOL, F(access_log), 0, 1},
@@ -461,6 +466,7 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         goto fail;
     }
     raise_nofile();
+    sbk_inflate_set_budget(k->cfg.inflate_budget);
     ret = sbk_web_init(&k->web, k->cfg.web_dir, err);
     if (ret)
         goto fail;
