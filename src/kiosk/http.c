@@ -487,6 +487,8 @@ static int check_framing(SbkRequest *req)
 {
     HeaderScan h = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+    if (h.n_cl == 1 && !h.cl_bad && h.cl > MAX_DROPPED_BODY && !h.bad_name && !h.n_te)
+        return 413; /* a body nobody reads, over the limit: say so before closing */
     if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.bad_name || h.n_te > 1 || (h.n_te && h.n_cl))
         return 400;
     if (h.te_unknown)
@@ -569,8 +571,9 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
     SbkRequest *req = *con_cls;
     (void)version;
     (void)upload_data;
-    if (!req) {
-        req = calloc(1, sizeof *req);
+    if (!req || !req->conn) {
+        if (!req)
+            req = calloc(1, sizeof *req);
         if (!req)
             return MHD_NO;
         *con_cls = req;
@@ -581,10 +584,14 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         snprintf(req->method, sizeof req->method, "%s", method ? method : "");
         req->head = strcmp(req->method, "HEAD") == 0;
         log_target(url, req->target, sizeof req->target);
+        /* The method goes to the log too: escaped like the target. */
+        log_target(req->method, req->method_log, sizeof req->method_log);
         client_address(conn, req->client, sizeof req->client);
-        int framing = check_framing(req);
+        int framing = req->too_many_args ? 414 : check_framing(req);
         int known = strcmp(req->method, "GET") == 0 || req->head ||
                     strcmp(req->method, "OPTIONS") == 0;
+        if (framing == 413 && !known)
+            framing = 0; /* the method is refused first (405) */
         if (framing || !known) {
             /* Queued at the first call: MHD reads nothing more from this
              * connection (no upload is ever read) and closes it after the
@@ -609,11 +616,38 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
          * to a limit; past it the connection is closed. */
         req->dropped += *upload_data_size;
         *upload_data_size = 0;
+        /* A body announced over the limit was answered 413 at the first
+         * call; a chunked one that grows past it is closed (MHD 0.9.75
+         * cannot queue an answer in the middle of a body). */
         return req->dropped > MAX_DROPPED_BODY ? MHD_NO : MHD_YES;
     }
     if (req->answered)
         return MHD_YES;
     return answer(k, req, url ? url : "");
+}
+
+/* MHD's URI log callback: the raw target, before MHD splits the query into
+ * its connection pool. Hundreds of parameters would exhaust that pool and
+ * MHD would close without an answer; past SBK_MAX_QUERY_ARGS the query is
+ * cut here (MHD 0.9.75 parses it from this very buffer, after this call)
+ * and the request is answered 414. */
+void *sbk_http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    char *q = uri ? strchr(uri, '?') : NULL;
+    if (!q)
+        return NULL;
+    int n = 1;
+    for (const char *p = q; *p; p++)
+        n += *p == '&' || *p == ';';
+    if (n <= SBK_MAX_QUERY_ARGS)
+        return NULL;
+    SbkRequest *req = calloc(1, sizeof *req);
+    if (req)
+        req->too_many_args = 1;
+    q[1] = '\0';
+    return req;
 }
 
 /* ---- access log ---------------------------------------------------------- */
@@ -636,7 +670,7 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
         int64_t ms = (now_us() - req->start_us) / 1000;
         snprintf(line, sizeof line, "%s %s %s %s %d %" PRId64 " %" PRId64 "ms%s", stamp,
-                 req->client, req->method, req->target, req->status, req->bytes, ms,
+                 req->client, req->method_log, req->target, req->status, req->bytes, ms,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         if (k->cfg.access_log_fn)
             k->cfg.access_log_fn(k->cfg.access_log_opaque, line);

@@ -422,6 +422,7 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
         MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
         MHD_OPTION_NOTIFY_COMPLETED, sbk_http_completed, k,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, sbk_http_uri_seen, NULL,
         MHD_OPTION_END);
     if (!d)
         return sbk_err(err, SBK_EIO,

@@ -142,6 +142,39 @@ def stalled_clients(lib):
         srv.stop()
 
 
+def red_team(srv):
+    """Issue 9 defects 10, 12, 13 and 14 (GET body): each row failed before
+    its fix."""
+    # 12: hundreds of query parameters get an answer (414), not a silent close.
+    q = "&".join("a%d=1" % i for i in range(600))
+    resp = srv.raw(("GET /api/search?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    % q).encode())
+    C.eq("600 query parameters: 414", st.raw_status(resp), 414)
+    status, h, body = srv.request("/api/search?q=budget&lang=ru")
+    C.eq("a few parameters still work", status, 200)
+    # 14: a GET body over 64 KiB is answered 413 before the close.
+    resp = srv.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                   b"Connection: close\r\n\r\n" + b"a" * 100000)
+    C.eq("GET body over 64 KiB: 413", st.raw_status(resp), 413)
+    # 13: control bytes in the method never reach the log raw.
+    start = len(srv.lines)
+    srv.raw(b"G\x1b[2JT /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    m = srv.wait_line(r"\\x1b\[2JT", 10, start)
+    C.true("escape in the method logged as \\x1b", m is not None, "".join(srv.lines[start:])[-300:])
+    C.true("no raw ESC in the log", not any("\x1b" in l for l in srv.lines))
+    # 10: CSP and nosniff.
+    status, h, body = srv.request("/")
+    C.true("kiosk page: strict CSP", "default-src 'self'" in h.get("content-security-policy", "")
+           and "unsafe-inline" not in h.get("content-security-policy", ""), repr(h))
+    C.eq("kiosk page: nosniff", h.get("x-content-type-options"), "nosniff")
+    status, h, body = srv.request("/lessons/%s/index.html" % LESSON)
+    C.eq("bundle HTML: 200", status, 200)
+    C.eq("bundle HTML: sandboxed", h.get("content-security-policy"), "sandbox allow-scripts")
+    status, h, body = srv.request("/lessons/%s/manifest.json" % LESSON)
+    C.eq("bundle JSON: no sandbox policy", h.get("content-security-policy"), None)
+    C.eq("bundle JSON: nosniff", h.get("x-content-type-options"), "nosniff")
+
+
 def config_errors(lib):
     work = os.path.dirname(lib)
     bad = os.path.join(work, "bad.ini")
@@ -187,6 +220,7 @@ def main():
     srv = st.Server(lib)
     try:
         smuggling(srv)
+        red_team(srv)
     finally:
         srv.stop()
     stalled_clients(lib)
