@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <ini.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -378,10 +379,44 @@ nomem:
 
 /* MHD hands us its own printf format: the callback signature is fixed. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* At most LOG_BURST of MHD's lines per LOG_WINDOW seconds, then one line
+ * counting what was left out: out of descriptors, MHD 0.9.75 logs "Error
+ * accepting connection" in a busy loop (2 million lines in 15 s). */
+#define LOG_BURST 20
+#define LOG_WINDOW 10
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t log_window_start;
+static unsigned log_in_window, log_dropped;
+
+static int log_allowed(void)
+{
+    time_t now = time(NULL);
+    unsigned dropped = 0;
+    int ok;
+    pthread_mutex_lock(&log_lock);
+    if (now - log_window_start >= LOG_WINDOW) {
+        dropped = log_dropped;
+        log_window_start = now;
+        log_in_window = 0;
+        log_dropped = 0;
+    }
+    ok = log_in_window < LOG_BURST;
+    if (ok)
+        log_in_window++;
+    else
+        log_dropped++;
+    pthread_mutex_unlock(&log_lock);
+    if (dropped)
+        sbk_log(SBK_LOG_WARN, "http: %u more messages like the above left out", dropped);
+    return ok;
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     (void)cls;
+    if (!log_allowed())
+        return;
     vsnprintf(line, sizeof line, fmt, ap);
     size_t len = strlen(line);
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -409,6 +444,7 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
     if (addr.sa.sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     const SbkKioskConfig *c = &k->cfg;
+    errno = 0;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, sbk_http_access, k,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to catch every message */
@@ -424,10 +460,21 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, sbk_http_uri_seen, NULL,
         MHD_OPTION_END);
-    if (!d)
+    if (!d) {
+        int e = errno;
+        if (e == EMFILE || e == ENFILE) {
+            struct rlimit rl = {0};
+            getrlimit(RLIMIT_NOFILE, &rl);
+            return sbk_err(err, SBK_EIO,
+                           "cannot listen on %s: out of file descriptors (limit %llu; raise "
+                           "LimitNOFILE= or ulimit -n)", listen, (unsigned long long)rl.rlim_cur);
+        }
+        if (e == EADDRINUSE || e == EACCES || e == EADDRNOTAVAIL)
+            return sbk_err(err, SBK_EIO, "cannot listen on %s: %s", listen, strerror(e));
         return sbk_err(err, SBK_EIO,
                        "cannot listen on %s (address in use, not on this machine, or a "
                        "port below 1024 without permission)", listen);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
     *bound = addr;
