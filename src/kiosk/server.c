@@ -35,7 +35,6 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     cfg->threads = 2;
     cfg->backlog = 256;
     cfg->min_rate = 1024;
-    cfg->header_timeout = 5;
     cfg->inflate_budget = SBK_INFLATE_BUDGET_DEFAULT;
     cfg->watch = 1;
     cfg->verify = 1;
@@ -126,7 +125,6 @@ static const ConfigKey config_keys[] = {
     {"threads", K_UINT, F(threads), 1, 64},
     {"backlog", K_UINT, F(backlog), 1, 65535},
     {"min_rate", K_UINT, F(min_rate), 0, 1u << 30},
-    {"header_timeout", K_UINT, F(header_timeout), 1, 3600},
     {"inflate_budget", K_SIZE, F(inflate_budget), SBK_INFLATE_COST, 1u << 30},
     {"watch", K_BOOL, F(watch), 0, 1},
     {"verify", K_BOOL, F(verify), 0, 1},

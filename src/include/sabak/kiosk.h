@@ -40,7 +40,6 @@ typedef struct SbkKioskConfig {
     unsigned backlog;                   /* listen(2) backlog (256) */
     unsigned min_rate;                  /* slow readers: a response may last at most
                                            60 s + size / min_rate seconds (B/s; 1024, 0: off) */
-    unsigned header_timeout;            /* seconds to receive a whole request head (5) */
     size_t inflate_budget;              /* bytes for all deflated entries being sent at
                                            once (32 MiB, about 340 streams); over it: 503 */
     int watch;                          /* inotify the library folder (1) */
@@ -57,7 +56,7 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg);
 /* Set one key as named in the INI [server] section: listen (a list separated
  * by spaces or commas, replacing earlier ones), library, web_dir, cache,
  * connection_limit, per_ip_limit, timeout, memory_limit, threads, backlog,
- * min_rate, header_timeout, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0). Returns 0,
+ * min_rate, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0). Returns 0,
  * or SBK_EINVAL with a message naming the key and the value. */
 int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value, SbkError *err);
 /* Read an INI file; keys live in [server]. Errors name FILE:LINE. */
