@@ -580,6 +580,11 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         req->conn = conn;
         req->kiosk = k;
         req->start_us = now_us();
+        /* The request head is complete: its deadline (admit.c) stops. */
+        const union MHD_ConnectionInfo *sc =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (sc)
+            sbk_admit_head_done(sc->socket_context);
         req->watch_slot = -1;
         snprintf(req->method, sizeof req->method, "%s", method ? method : "");
         req->head = strcmp(req->method, "HEAD") == 0;
@@ -657,7 +662,11 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     SbkKiosk *k = cls;
     SbkRequest *req = *con_cls;
-    (void)conn;
+    /* A kept-alive connection must send its next request head in time too. */
+    const union MHD_ConnectionInfo *sc =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    if (sc && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        sbk_admit_rearm(sc->socket_context);
     if (!req)
         return;
     sbk_watch_remove(k->watch, req->watch_slot);

@@ -30,6 +30,8 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->connection_limit = 512;
     cfg->per_ip_limit = 32;
+    cfg->header_timeout = 5;
+    cfg->reserve = 64;
     cfg->timeout = 30;
     cfg->memory_limit = 32 * 1024;
     cfg->threads = 2;
@@ -120,6 +122,8 @@ static const ConfigKey config_keys[] = {
     {"cache", K_STR, F(cache_path), 0, 0},
     {"connection_limit", K_UINT, F(connection_limit), 1, 100000},
     {"per_ip_limit", K_UINT, F(per_ip_limit), 0, 100000},
+    {"header_timeout", K_UINT, F(header_timeout), 0, 3600},
+    {"reserve", K_UINT, F(reserve), 0, 100000},
     {"timeout", K_UINT, F(timeout), 1, 86400},
     {"memory_limit", K_SIZE, F(memory_limit), 8192, 16u << 20},
     {"threads", K_UINT, F(threads), 1, 64},
@@ -431,6 +435,29 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+/* Admission (admit.c): the last `reserve` slots go only to addresses that
+ * hold no connection yet; every connection gets a request-head deadline. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    return sbk_admit_check(cls, addr, len) ? MHD_YES : MHD_NO;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = sbk_admit_opened(cls, fd ? fd->connect_fd : -1,
+                                           ad ? ad->client_addr : NULL);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        sbk_admit_closed(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsigned *port,
                         SbkError *err)
 {
@@ -442,9 +469,14 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
     if (addr.sa.sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     const SbkKioskConfig *c = &k->cfg;
+    SbkAdmit *admit = NULL;
+    if (sbk_admit_new(&admit, c->connection_limit, c->reserve, k->watch, c->header_timeout))
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    k->admit[k->n_daemons] = admit; /* freed with the kiosk, after the daemons */
     errno = 0;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, sbk_http_access, k,
+        flags, 0, accept_policy, admit, sbk_http_access, k,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, admit,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to catch every message */
         MHD_OPTION_SOCK_ADDR, &addr.sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
@@ -525,11 +557,11 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_library_open(&k->lib, &lo, err);
     if (ret)
         goto fail;
-    if (k->cfg.min_rate &&
-        sbk_watch_new(&k->watch, k->cfg.min_rate,
-                      (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) +
-                          16) != 0) {
-        ret = sbk_err(err, SBK_ENOMEM, "cannot start the slow-reader watchdog");
+    /* Two slots per connection: its head deadline and a slow-reader watch. */
+    if (sbk_watch_new(&k->watch, k->cfg.min_rate,
+                      2 * (size_t)k->cfg.connection_limit *
+                              (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) + 16) != 0) {
+        ret = sbk_err(err, SBK_ENOMEM, "cannot start the watchdog");
         goto fail;
     }
     for (int i = 0; i < k->cfg.n_listen; i++) {
@@ -591,6 +623,8 @@ void sbk_kiosk_stop(SbkKiosk **pk)
         MHD_stop_daemon(k->daemons[i]);
         free(k->listen_urls[i]);
     }
+    for (size_t i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
+        sbk_admit_free(&k->admit[i]); /* after the daemons: no callback runs now */
     sbk_watch_free(&k->watch);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);
