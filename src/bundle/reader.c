@@ -321,6 +321,7 @@ static int fill_entries(SbkBundle *b, const SbkZipDir *d, SbkError *err)
         e->csize = (int64_t)r->csize;
         e->stored = r->method == 0;
         e->offset = e->stored ? r->data_offset : -1;
+        e->data_offset = r->data_offset;
         e->crc32 = r->crc32;
     }
     return 0;

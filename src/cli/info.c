@@ -44,15 +44,40 @@ static void human_size(int64_t n, char *buf, size_t len)
         snprintf(buf, len, "%.2f GiB", (double)n / (1024.0 * 1024.0 * 1024.0));
 }
 
+/* Text from a bundle, safe for a terminal: control characters (C0, DEL
+ * and the C1 range as UTF-8) become \xNN, so a title cannot move the
+ * cursor, clear the screen or set the window title. A few rotating buffers:
+ * several may be used in one printf. */
+static const char *tty(const char *s)
+{
+    static char bufs[6][2048];
+    static int next;
+    char *out = bufs[next];
+    next = (next + 1) % 6;
+    size_t o = 0, n = sizeof bufs[0];
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 9 < n; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            o += (size_t)snprintf(out + o, n - o, "\\x%02x", *p);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            o += (size_t)snprintf(out + o, n - o, "\\xc2\\x%02x", p[1]);
+            p++;
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static void print_file(const SbkManifestFile *f)
 {
     char size[32];
     human_size(f->size, size, sizeof size);
-    printf("  %-24s %-10s %10s", f->path, f->kind, size);
+    printf("  %-24s %-10s %10s", tty(f->path), f->kind, size);
     if (f->tier)
-        printf("  %s", f->tier);
+        printf("  %s", tty(f->tier));
     if (f->lang)
-        printf("  %s", f->lang);
+        printf("  %s", tty(f->lang));
     if (f->width > 0 && f->height > 0)
         printf("  %dx%d", f->width, f->height);
     if (f->fps > 0)
@@ -60,7 +85,7 @@ static void print_file(const SbkManifestFile *f)
     if (f->bitrate > 0)
         printf("  %" PRId64 " kb/s", (f->bitrate + 500) / 1000);
     if (f->codecs)
-        printf("  %s", f->codecs);
+        printf("  %s", tty(f->codecs));
     putchar('\n');
 }
 
@@ -68,25 +93,25 @@ static void print_human(const SbkBundle *b)
 {
     const SbkManifest *m = b->manifest;
     char t[32], size[32];
-    printf("%s  version %d\n", m->id, m->version);
+    printf("%s  version %d\n", tty(m->id), m->version);
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->title[i])
-            printf("  title (%s): %s\n", sbk_lang_codes[i], m->title[i]);
+            printf("  title (%s): %s\n", sbk_lang_codes[i], tty(m->title[i]));
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->description[i])
-            printf("  description (%s): %s\n", sbk_lang_codes[i], m->description[i]);
+            printf("  description (%s): %s\n", sbk_lang_codes[i], tty(m->description[i]));
     if (m->topic)
-        printf("Topic:     %s (order %d)\n", m->topic, m->order);
+        printf("Topic:     %s (order %d)\n", tty(m->topic), m->order);
     else
         printf("Order:     %d\n", m->order);
     sbk_fmt_hms((int64_t)(m->duration * 1000.0 + 0.5), t, sizeof t);
     printf("Duration:  %s\n", t);
     if (m->content)
-        printf("Content:   %s\n", m->content);
+        printf("Content:   %s\n", tty(m->content));
     if (m->audio == SBK_AUDIO_NONE)
         printf("Audio:     none (the recording has no sound)\n");
     else if (m->audio == SBK_AUDIO_PRESENT)
-        printf("Audio:     %s, track %d of %d\n", m->audio_lang ? m->audio_lang : "und",
+        printf("Audio:     %s, track %d of %d\n", m->audio_lang ? tty(m->audio_lang) : "und",
                m->audio_track > 0 ? m->audio_track : 1, m->audio_tracks > 0 ? m->audio_tracks : 1);
     if (m->n_chapters) {
         printf("Chapters:\n");
@@ -96,7 +121,7 @@ static void print_human(const SbkBundle *b)
             const char *sep = " ";
             for (int l = 0; l < SBK_LANG_COUNT; l++) {
                 if (m->chapters[i].title[l]) {
-                    printf("%s%s", sep, m->chapters[i].title[l]);
+                    printf("%s%s", sep, tty(m->chapters[i].title[l]));
                     sep = " / ";
                 }
             }
@@ -107,8 +132,8 @@ static void print_human(const SbkBundle *b)
     for (int i = 0; i < m->n_files; i++)
         print_file(&m->files[i]);
     human_size(b->file_size, size, sizeof size);
-    printf("Bundle:    %s, %s, format %d%s%s\n", b->path, size, m->format_version,
-           m->generator ? ", made by " : "", m->generator ? m->generator : "");
+    printf("Bundle:    %s, %s, format %d%s%s\n", tty(b->path), size, m->format_version,
+           m->generator ? ", made by " : "", m->generator ? tty(m->generator) : "");
 }
 
 int cmd_info(int argc, char **argv)

@@ -20,12 +20,16 @@
 #include <unistd.h>
 
 #include "kiosk/cond.h"
+#include "kiosk/inflate.h"
 #include "kiosk/range.h"
 #include "kiosk/routes.h"
 #include "sabak/core.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
 #define MAX_DROPPED_BODY (64 * 1024)
+/* The kiosk's own pages: nothing inline, nothing from elsewhere. */
+#define KIOSK_CSP "default-src 'self'; img-src 'self' data:; media-src 'self'; " \
+                  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
 static int64_t now_us(void)
 {
@@ -60,6 +64,7 @@ typedef struct Multipart {
     int fd;              /* -1 when mem is used */
     int64_t base;        /* fd offset of the entity */
     char *mem;           /* the entity in memory (owned) */
+    SbkInflater *inf;    /* or a deflated entry, inflated as it is read */
     Segment seg[2 * SBK_RANGE_MAX + 1];
     int n;
     uint64_t total;
@@ -72,6 +77,7 @@ static void multipart_free(void *cls)
         return;
     if (mp->fd >= 0)
         close(mp->fd);
+    sbk_inflater_free(mp->inf);
     free(mp->mem);
     for (int i = 0; i < mp->n; i++)
         free(mp->seg[i].text);
@@ -93,6 +99,11 @@ static ssize_t multipart_read(void *cls, uint64_t pos, char *buf, size_t max)
             memcpy(buf, s->text + skip, n);
         } else if (mp->mem) {
             memcpy(buf, mp->mem + s->src + (int64_t)skip, n);
+        } else if (mp->inf) {
+            ssize_t got = sbk_inflater_read(mp->inf, s->src + (int64_t)skip, buf, n);
+            if (got <= 0)
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            n = (size_t)got;
         } else {
             ssize_t got = pread(mp->fd, buf, n, (off_t)(mp->base + s->src + (int64_t)skip));
             if (got <= 0)
@@ -104,9 +115,18 @@ static ssize_t multipart_read(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* A deflated reply's inflater (it takes the reply's fd). 0, SBK_ELIMIT
+ * (over the inflation budget) or SBK_ENOMEM. */
+static int take_inflater(SbkReply *r, SbkInflater **inf)
+{
+    int fd = r->fd;
+    r->fd = -1;
+    return sbk_inflater_new(inf, fd, r->offset, r->csize, r->size, r->crc32);
+}
+
 /* Take the reply's body into a multipart generator over the ranges. */
 static Multipart *multipart_new(SbkReply *r, const SbkRangeSet *rs, int64_t length,
-                                char *ctype, size_t ctype_n)
+                                char *ctype, size_t ctype_n, int *rc)
 {
     Multipart *mp = calloc(1, sizeof *mp);
     if (!mp)
@@ -142,7 +162,13 @@ static Multipart *multipart_new(SbkReply *r, const SbkRangeSet *rs, int64_t leng
         }
     }
     mp->total = pos;
-    if (r->kind == SBK_BODY_FD) {
+    if (r->kind == SBK_BODY_INFLATE) {
+        *rc = take_inflater(r, &mp->inf);
+        if (*rc) {
+            multipart_free(mp);
+            return NULL;
+        }
+    } else if (r->kind == SBK_BODY_FD) {
         mp->fd = r->fd;
         mp->base = r->offset;
     } else if (r->kind == SBK_BODY_MALLOC) {
@@ -164,9 +190,38 @@ static Multipart *multipart_new(SbkReply *r, const SbkRangeSet *rs, int64_t leng
 
 /* ---- the one place that creates MHD responses ---------------------------- */
 
+/* A deflated entry's bytes [first, first+len), inflated as MHD asks. */
+typedef struct ZBody {
+    SbkInflater *inf;
+    int64_t first, len;
+} ZBody;
+
+static void zbody_free(void *cls)
+{
+    ZBody *z = cls;
+    sbk_inflater_free(z->inf);
+    free(z);
+}
+
+static ssize_t zbody_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ZBody *z = cls;
+    if (pos >= (uint64_t)z->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t left = (uint64_t)z->len - pos;
+    ssize_t got = sbk_inflater_read(z->inf, z->first + (int64_t)pos, buf,
+                                    left < max ? (size_t)left : max);
+    if (got == SBK_EDAMAGED)
+        sbk_log(SBK_LOG_WARN, "http: a deflated entry does not inflate to its size and CRC-32 "
+                              "(damaged bundle?): connection closed");
+    if (got <= 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* closes short of Content-Length */
+    return got;
+}
+
 /* Returns a response owning the body (fd closed / data freed by MHD), or
  * NULL after releasing the body itself. */
-static struct MHD_Response *make_response(SbkReply *r, Multipart *mp)
+static struct MHD_Response *make_response(SbkReply *r, Multipart *mp, SbkInflater *inf)
 {
     struct MHD_Response *resp = NULL;
     if (mp) {
@@ -176,7 +231,23 @@ static struct MHD_Response *make_response(SbkReply *r, Multipart *mp)
             multipart_free(mp);
         return resp;
     }
+    if (inf) {
+        ZBody *z = calloc(1, sizeof *z);
+        if (!z) {
+            sbk_inflater_free(inf);
+            return NULL;
+        }
+        *z = (ZBody){inf, r->zfirst, r->zlen};
+        resp = MHD_create_response_from_callback((uint64_t)r->zlen, SBK_INFLATE_BLOCK, zbody_read,
+                                                 z, zbody_free);
+        if (!resp)
+            zbody_free(z);
+        r->kind = SBK_BODY_NONE;
+        return resp;
+    }
     switch (r->kind) {
+    case SBK_BODY_INFLATE:
+        break; /* no inflater: an empty body */
     case SBK_BODY_FD:
         if (r->size == 0)
             break;
@@ -207,6 +278,11 @@ static struct MHD_Response *make_response(SbkReply *r, Multipart *mp)
 static int narrow_body(SbkReply *r, const SbkRange *rg)
 {
     int64_t n = rg->last - rg->first + 1;
+    if (r->kind == SBK_BODY_INFLATE) {
+        r->zfirst += rg->first;
+        r->zlen = n;
+        return 0;
+    }
     if (r->kind == SBK_BODY_FD) {
         r->offset += rg->first;
         r->size = n;
@@ -268,9 +344,12 @@ static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size
                  rs.r[0].last, length);
         return;
     }
-    *mp = multipart_new(r, &rs, length, ctype, ctype_n);
+    int rc = 0;
+    *mp = multipart_new(r, &rs, length, ctype, ctype_n, &rc);
     if (!*mp) {
-        sbk_reply_error(r, 500);
+        sbk_reply_error(r, rc == SBK_ELIMIT ? 503 : 500);
+        if (rc == SBK_ELIMIT)
+            r->retry_after = 2;
         return;
     }
     r->status = 206;
@@ -293,8 +372,18 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
     Multipart *mp = NULL;
     if (r->entity && r->status == 200)
         apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype);
+    SbkInflater *inf = NULL;
+    if (r->kind == SBK_BODY_INFLATE && !mp) {
+        int rc = take_inflater(r, &inf);
+        if (rc) {
+            /* Over the budget for inflation in flight: come back shortly. */
+            sbk_reply_error(r, rc == SBK_ELIMIT ? 503 : 500);
+            if (rc == SBK_ELIMIT)
+                r->retry_after = 2;
+        }
+    }
     int64_t bytes = mp ? (int64_t)mp->total : sbk_reply_body_length(r);
-    struct MHD_Response *resp = make_response(r, mp);
+    struct MHD_Response *resp = make_response(r, mp, inf);
     if (!resp)
         return MHD_NO;
     if (r->status != 304) {
@@ -303,6 +392,15 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!r->csp)
+        MHD_add_response_header(resp, "Content-Security-Policy", KIOSK_CSP);
+    else if (r->csp[0])
+        MHD_add_response_header(resp, "Content-Security-Policy", r->csp);
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache ? r->cache : "no-store");
     if (r->entity) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
@@ -389,6 +487,8 @@ static int check_framing(SbkRequest *req)
 {
     HeaderScan h = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+    if (h.n_cl == 1 && !h.cl_bad && h.cl > MAX_DROPPED_BODY && !h.bad_name && !h.n_te)
+        return 413; /* a body nobody reads, over the limit: say so before closing */
     if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.bad_name || h.n_te > 1 || (h.n_te && h.n_cl))
         return 400;
     if (h.te_unknown)
@@ -471,22 +571,32 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
     SbkRequest *req = *con_cls;
     (void)version;
     (void)upload_data;
-    if (!req) {
-        req = calloc(1, sizeof *req);
+    if (!req || !req->conn) {
+        if (!req)
+            req = calloc(1, sizeof *req);
         if (!req)
             return MHD_NO;
         *con_cls = req;
         req->conn = conn;
         req->kiosk = k;
         req->start_us = now_us();
+        /* The request head is complete: its deadline (admit.c) stops. */
+        const union MHD_ConnectionInfo *sc =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (sc)
+            sbk_admit_head_done(sc->socket_context);
         req->watch_slot = -1;
         snprintf(req->method, sizeof req->method, "%s", method ? method : "");
         req->head = strcmp(req->method, "HEAD") == 0;
         log_target(url, req->target, sizeof req->target);
+        /* The method goes to the log too: escaped like the target. */
+        log_target(req->method, req->method_log, sizeof req->method_log);
         client_address(conn, req->client, sizeof req->client);
-        int framing = check_framing(req);
+        int framing = req->too_many_args ? 414 : check_framing(req);
         int known = strcmp(req->method, "GET") == 0 || req->head ||
                     strcmp(req->method, "OPTIONS") == 0;
+        if (framing == 413 && !known)
+            framing = 0; /* the method is refused first (405) */
         if (framing || !known) {
             /* Queued at the first call: MHD reads nothing more from this
              * connection (no upload is ever read) and closes it after the
@@ -511,11 +621,38 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
          * to a limit; past it the connection is closed. */
         req->dropped += *upload_data_size;
         *upload_data_size = 0;
+        /* A body announced over the limit was answered 413 at the first
+         * call; a chunked one that grows past it is closed (MHD 0.9.75
+         * cannot queue an answer in the middle of a body). */
         return req->dropped > MAX_DROPPED_BODY ? MHD_NO : MHD_YES;
     }
     if (req->answered)
         return MHD_YES;
     return answer(k, req, url ? url : "");
+}
+
+/* MHD's URI log callback: the raw target, before MHD splits the query into
+ * its connection pool. Hundreds of parameters would exhaust that pool and
+ * MHD would close without an answer; past SBK_MAX_QUERY_ARGS the query is
+ * cut here (MHD 0.9.75 parses it from this very buffer, after this call)
+ * and the request is answered 414. */
+void *sbk_http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    char *q = uri ? strchr(uri, '?') : NULL;
+    if (!q)
+        return NULL;
+    int n = 1;
+    for (const char *p = q; *p; p++)
+        n += *p == '&' || *p == ';';
+    if (n <= SBK_MAX_QUERY_ARGS)
+        return NULL;
+    SbkRequest *req = calloc(1, sizeof *req);
+    if (req)
+        req->too_many_args = 1;
+    q[1] = '\0';
+    return req;
 }
 
 /* ---- access log ---------------------------------------------------------- */
@@ -525,7 +662,11 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     SbkKiosk *k = cls;
     SbkRequest *req = *con_cls;
-    (void)conn;
+    /* A kept-alive connection must send its next request head in time too. */
+    const union MHD_ConnectionInfo *sc =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    if (sc && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        sbk_admit_rearm(sc->socket_context);
     if (!req)
         return;
     sbk_watch_remove(k->watch, req->watch_slot);
@@ -538,7 +679,7 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
         int64_t ms = (now_us() - req->start_us) / 1000;
         snprintf(line, sizeof line, "%s %s %s %s %d %" PRId64 " %" PRId64 "ms%s", stamp,
-                 req->client, req->method, req->target, req->status, req->bytes, ms,
+                 req->client, req->method_log, req->target, req->status, req->bytes, ms,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         if (k->cfg.access_log_fn)
             k->cfg.access_log_fn(k->cfg.access_log_opaque, line);

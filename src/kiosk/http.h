@@ -18,6 +18,8 @@ typedef struct SbkRequest {
     struct MHD_Connection *conn;
     SbkKiosk *kiosk;
     char method[16];
+    char method_log[72];
+    int too_many_args;     /* set by sbk_http_uri_seen: answer 414 */   /* method escaped for the log (log_target) */
     int head;                  /* HEAD: headers only */
     char target[256];          /* the raw path for the access log (cut) */
     char client[64];
@@ -42,5 +44,9 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* Build and queue the response of a request; the one place that creates
  * MHD responses. Returns the MHD result. */
 enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r);
+
+/* More query parameters than this are answered 414. */
+#define SBK_MAX_QUERY_ARGS 64
+void *sbk_http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn);
 
 #endif

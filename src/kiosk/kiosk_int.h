@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kiosk/library.h"
+#include "kiosk/admit.h"
 #include "kiosk/watchdog.h"
 #include "kiosk/web.h"
 #include "sabak/kiosk.h"
@@ -22,7 +23,8 @@ struct SbkKiosk {
     char *listen_urls[SBK_KIOSK_MAX_LISTEN];
     char **lan_urls;
     size_t n_lan_urls;
-    SbkWatch *watch;             /* slow-reader watchdog, NULL when min_rate is 0 */
+    SbkWatch *watch;             /* slow readers and request-head deadlines */
+    SbkAdmit *admit[SBK_KIOSK_MAX_LISTEN]; /* per listener: slots and head deadline */
 };
 
 #endif

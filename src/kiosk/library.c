@@ -344,6 +344,19 @@ int sbk_library_resolve_entry(SbkLibrary *lib, const char *id, const char *entry
         }
         out->offset = be->offset;
         out->size = be->size;
+    } else if (be->size > (int64_t)TEXT_CACHE_ENTRY_MAX && be->data_offset >= 0) {
+        /* Large deflated entries stream (http.c inflates them as they are
+         * sent, with a bounded buffer): never whole in memory, no lock. */
+        out->fd = reopen_fd(lb->b->fd);
+        if (out->fd < 0) {
+            ret = SBK_EIO;
+            goto done;
+        }
+        out->deflated = 1;
+        out->offset = be->data_offset;
+        out->csize = be->csize;
+        out->size = be->size;
+        out->crc32 = be->crc32;
     } else {
         size_t len = 0;
         ret = sbk_lib_read_text(lb, entry, &out->data, &len);

@@ -44,7 +44,11 @@ typedef struct SbkResolved {
                           close it, or hand it to MHD), -1 when `data` is used */
     int64_t offset;    /* the bytes to send are fd[offset, offset+size) ... */
     int64_t size;
-    char *data;        /* ... or, for deflated entries, these bytes (malloc'ed, caller frees) */
+    char *data;        /* ... or, for small deflated entries, these bytes (malloc'ed, caller frees) */
+    int deflated;      /* 1: fd[offset, offset+csize) is raw deflate of `size` bytes
+                          with CRC-32 crc32, to be inflated as it is sent */
+    int64_t csize;
+    uint32_t crc32;
     char sha256[65];   /* lower-case hex: the entry's SHA-256 (from the manifest, or
                           of manifest.json itself); whole bundle: its manifest.json's */
     int64_t mtime;     /* the bundle file's mtime (seconds) */

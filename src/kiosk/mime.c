@@ -48,7 +48,25 @@ static const struct {
     {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
     {"doc", "application/msword"},
     {"xls", "application/vnd.ms-excel"},
+    {"xml", "application/xml"},
+    {"xsl", "application/xml"},
+    {"xhtml", "application/xhtml+xml"},
+    {"xht", "application/xhtml+xml"},
 };
+
+int sbk_mime_is_document(const char *mime)
+{
+    if (!mime)
+        return 0;
+    size_t len = strcspn(mime, ";");
+    while (len && mime[len - 1] == ' ')
+        len--;
+    if ((len == 9 && strncasecmp(mime, "text/html", 9) == 0) ||
+        (len == 8 && strncasecmp(mime, "text/xml", 8) == 0) ||
+        (len == 15 && strncasecmp(mime, "application/xml", 15) == 0))
+        return 1;
+    return len > 4 && strncasecmp(mime + len - 4, "+xml", 4) == 0; /* svg, xhtml, rss... */
+}
 
 const char *sbk_mime_for_path(const char *path)
 {

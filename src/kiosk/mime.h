@@ -6,5 +6,8 @@
  * "video/mp4", "text/vtt; charset=utf-8"; "application/octet-stream" when
  * unknown. Returns a static string. */
 const char *sbk_mime_for_path(const char *path);
+/* 1 for the types a browser renders as a document that can run script:
+ * HTML, XML and any "+xml" (SVG, XHTML). */
+int sbk_mime_is_document(const char *mime);
 
 #endif

@@ -16,7 +16,7 @@ void sbk_reply_init(SbkReply *r)
 
 void sbk_reply_clear(SbkReply *r)
 {
-    if (r->kind == SBK_BODY_FD && r->fd >= 0)
+    if ((r->kind == SBK_BODY_FD || r->kind == SBK_BODY_INFLATE) && r->fd >= 0)
         close(r->fd);
     if (r->kind == SBK_BODY_MALLOC)
         free((void *)r->data);
@@ -70,10 +70,13 @@ static const struct {
     {404, "404 Not Found\n"},
     {405, "405 Method Not Allowed\n"},
     {412, "412 Precondition Failed\n"},
+    {413, "413 Content Too Large\n"},
     {414, "414 URI Too Long\n"},
     {416, "416 Range Not Satisfiable\n"},
+    {431, "431 Request Header Fields Too Large\n"},
     {500, "500 Internal Server Error\n"},
     {501, "501 Not Implemented\n"},
+    {503, "503 Service Unavailable: busy, try again in a moment\n"},
 };
 
 void sbk_reply_error(SbkReply *r, int status)
@@ -89,5 +92,7 @@ void sbk_reply_error(SbkReply *r, int status)
 
 int64_t sbk_reply_body_length(const SbkReply *r)
 {
+    if (r->kind == SBK_BODY_INFLATE)
+        return r->zlen;
     return r->kind == SBK_BODY_FD ? r->size : (int64_t)r->len;
 }

@@ -12,6 +12,8 @@ typedef enum {
     SBK_BODY_STATIC, /* data/len, persistent */
     SBK_BODY_MALLOC, /* data/len, owned by the reply (freed) */
     SBK_BODY_FD,     /* fd[offset, offset+size), owned by the reply (closed) */
+    SBK_BODY_INFLATE,/* raw deflate at fd[offset, offset+csize) of `size` bytes (CRC-32
+                        crc32); the body is its bytes [zfirst, zfirst+zlen); fd owned */
 } SbkBodyKind;
 
 typedef struct SbkReply {
@@ -23,11 +25,15 @@ typedef struct SbkReply {
     size_t len;
     int fd;
     int64_t offset, size;
+    int64_t csize, zfirst, zlen;
+    uint32_t crc32;
     int entity;                /* 1: a representation: ETag, conditionals, Range apply */
     char etag[80];             /* quotes included */
     int64_t mtime;             /* Last-Modified, 0: none */
     char disposition[320];     /* Content-Disposition, "" for none */
     const char *allow;         /* Allow, or NULL */
+    const char *csp;           /* Content-Security-Policy; NULL: the kiosk's own strict one */
+    int retry_after;           /* Retry-After seconds (503), 0: none */
 } SbkReply;
 
 /* An empty 200 reply with no body. */

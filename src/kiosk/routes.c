@@ -133,6 +133,16 @@ static void reply_resolved(SbkReply *r, SbkResolved *res, const char *mime)
         r->data = res->data;
         r->len = (size_t)res->size;
         res->data = NULL;
+    } else if (res->deflated) {
+        r->kind = SBK_BODY_INFLATE;
+        r->fd = res->fd;
+        r->offset = res->offset;
+        r->csize = res->csize;
+        r->crc32 = res->crc32;
+        r->size = res->size;
+        r->zfirst = 0;
+        r->zlen = res->size;
+        res->fd = -1;
     } else {
         r->kind = SBK_BODY_FD;
         r->fd = res->fd;
@@ -163,7 +173,13 @@ static void handle_entry(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMat
     /* A strong ETag: the entry's SHA-256, the same on every kiosk. */
     snprintf(r->etag, sizeof r->etag, "\"%s\"", res.sha256);
     r->cache = versioned(q, res.sha256) ? "public, max-age=31536000, immutable" : "no-cache";
-    reply_resolved(r, &res, sbk_mime_for_path(m->arg));
+    const char *mime = sbk_mime_for_path(m->arg);
+    /* A document from a bundle runs in a sandbox of its own (an opaque
+     * origin): its scripts still run (the offline player), but they reach
+     * neither the kiosk's pages nor their storage. Other entries (video,
+     * PDF) go without a policy, which some viewers refuse. */
+    r->csp = sbk_mime_is_document(mime) ? "sandbox allow-scripts" : "";
+    reply_resolved(r, &res, mime);
 }
 
 static void handle_bundle(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
@@ -185,6 +201,7 @@ static void handle_bundle(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMa
             *p = '_';
     snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", name);
     r->cache = "no-cache";
+    r->csp = "";
     reply_resolved(r, &res, "application/zip");
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <ini.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "kiosk/http.h"
+#include "kiosk/inflate.h"
 #include "sabak/core.h"
 #include "sabak/kiosk.h"
 
@@ -28,11 +30,14 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->connection_limit = 512;
     cfg->per_ip_limit = 32;
+    cfg->header_timeout = 5;
+    cfg->reserve = 64;
     cfg->timeout = 30;
     cfg->memory_limit = 32 * 1024;
     cfg->threads = 2;
     cfg->backlog = 256;
     cfg->min_rate = 1024;
+    cfg->inflate_budget = SBK_INFLATE_BUDGET_DEFAULT;
     cfg->watch = 1;
     cfg->verify = 1;
     cfg->access_log = 1;
@@ -117,11 +122,14 @@ static const ConfigKey config_keys[] = {
     {"cache", K_STR, F(cache_path), 0, 0},
     {"connection_limit", K_UINT, F(connection_limit), 1, 100000},
     {"per_ip_limit", K_UINT, F(per_ip_limit), 0, 100000},
+    {"header_timeout", K_UINT, F(header_timeout), 0, 3600},
+    {"reserve", K_UINT, F(reserve), 0, 100000},
     {"timeout", K_UINT, F(timeout), 1, 86400},
     {"memory_limit", K_SIZE, F(memory_limit), 8192, 16u << 20},
     {"threads", K_UINT, F(threads), 1, 64},
     {"backlog", K_UINT, F(backlog), 1, 65535},
     {"min_rate", K_UINT, F(min_rate), 0, 1u << 30},
+    {"inflate_budget", K_SIZE, F(inflate_budget), SBK_INFLATE_COST, 1u << 30},
     {"watch", K_BOOL, F(watch), 0, 1},
     {"verify", K_BOOL, F(verify), 0, 1},
     {"access_log", K_BOOL, F(access_log), 0, 1},
@@ -373,10 +381,44 @@ nomem:
 
 /* MHD hands us its own printf format: the callback signature is fixed. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* At most LOG_BURST of MHD's lines per LOG_WINDOW seconds, then one line
+ * counting what was left out: out of descriptors, MHD 0.9.75 logs "Error
+ * accepting connection" in a busy loop (2 million lines in 15 s). */
+#define LOG_BURST 20
+#define LOG_WINDOW 10
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t log_window_start;
+static unsigned log_in_window, log_dropped;
+
+static int log_allowed(void)
+{
+    time_t now = time(NULL);
+    unsigned dropped = 0;
+    int ok;
+    pthread_mutex_lock(&log_lock);
+    if (now - log_window_start >= LOG_WINDOW) {
+        dropped = log_dropped;
+        log_window_start = now;
+        log_in_window = 0;
+        log_dropped = 0;
+    }
+    ok = log_in_window < LOG_BURST;
+    if (ok)
+        log_in_window++;
+    else
+        log_dropped++;
+    pthread_mutex_unlock(&log_lock);
+    if (dropped)
+        sbk_log(SBK_LOG_WARN, "http: %u more messages like the above left out", dropped);
+    return ok;
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     (void)cls;
+    if (!log_allowed())
+        return;
     vsnprintf(line, sizeof line, fmt, ap);
     size_t len = strlen(line);
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -393,6 +435,29 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+/* Admission (admit.c): the last `reserve` slots go only to addresses that
+ * hold no connection yet; every connection gets a request-head deadline. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    return sbk_admit_check(cls, addr, len) ? MHD_YES : MHD_NO;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = sbk_admit_opened(cls, fd ? fd->connect_fd : -1,
+                                           ad ? ad->client_addr : NULL);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        sbk_admit_closed(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsigned *port,
                         SbkError *err)
 {
@@ -404,8 +469,14 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
     if (addr.sa.sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     const SbkKioskConfig *c = &k->cfg;
+    SbkAdmit *admit = NULL;
+    if (sbk_admit_new(&admit, c->connection_limit, c->reserve, k->watch, c->header_timeout))
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    k->admit[k->n_daemons] = admit; /* freed with the kiosk, after the daemons */
+    errno = 0;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, sbk_http_access, k,
+        flags, 0, accept_policy, admit, sbk_http_access, k,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, admit,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to catch every message */
         MHD_OPTION_SOCK_ADDR, &addr.sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
@@ -417,11 +488,23 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
         MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
         MHD_OPTION_NOTIFY_COMPLETED, sbk_http_completed, k,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, sbk_http_uri_seen, NULL,
         MHD_OPTION_END);
-    if (!d)
+    if (!d) {
+        int e = errno;
+        if (e == EMFILE || e == ENFILE) {
+            struct rlimit rl = {0};
+            getrlimit(RLIMIT_NOFILE, &rl);
+            return sbk_err(err, SBK_EIO,
+                           "cannot listen on %s: out of file descriptors (limit %llu; raise "
+                           "LimitNOFILE= or ulimit -n)", listen, (unsigned long long)rl.rlim_cur);
+        }
+        if (e == EADDRINUSE || e == EACCES || e == EADDRNOTAVAIL)
+            return sbk_err(err, SBK_EIO, "cannot listen on %s: %s", listen, strerror(e));
         return sbk_err(err, SBK_EIO,
                        "cannot listen on %s (address in use, not on this machine, or a "
                        "port below 1024 without permission)", listen);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
     *bound = addr;
@@ -461,6 +544,7 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         goto fail;
     }
     raise_nofile();
+    sbk_inflate_set_budget(k->cfg.inflate_budget);
     ret = sbk_web_init(&k->web, k->cfg.web_dir, err);
     if (ret)
         goto fail;
@@ -473,11 +557,11 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_library_open(&k->lib, &lo, err);
     if (ret)
         goto fail;
-    if (k->cfg.min_rate &&
-        sbk_watch_new(&k->watch, k->cfg.min_rate,
-                      (size_t)k->cfg.connection_limit * (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) +
-                          16) != 0) {
-        ret = sbk_err(err, SBK_ENOMEM, "cannot start the slow-reader watchdog");
+    /* Two slots per connection: its head deadline and a slow-reader watch. */
+    if (sbk_watch_new(&k->watch, k->cfg.min_rate,
+                      2 * (size_t)k->cfg.connection_limit *
+                              (size_t)(k->cfg.n_listen ? k->cfg.n_listen : 1) + 16) != 0) {
+        ret = sbk_err(err, SBK_ENOMEM, "cannot start the watchdog");
         goto fail;
     }
     for (int i = 0; i < k->cfg.n_listen; i++) {
@@ -539,6 +623,8 @@ void sbk_kiosk_stop(SbkKiosk **pk)
         MHD_stop_daemon(k->daemons[i]);
         free(k->listen_urls[i]);
     }
+    for (size_t i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
+        sbk_admit_free(&k->admit[i]); /* after the daemons: no callback runs now */
     sbk_watch_free(&k->watch);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);

@@ -11,6 +11,8 @@
 typedef struct WatchSlot {
     int fd;             /* -1: free */
     int64_t deadline_us;
+    const char *why;    /* logged when the deadline passes ... */
+    int level;          /* ... at this level */
 } WatchSlot;
 
 struct SbkWatch {
@@ -30,23 +32,38 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int sbk_watch_add(SbkWatch *w, int fd, uint64_t body_bytes)
+static int watch_slot(SbkWatch *w, int fd, int64_t seconds, const char *why, int level)
 {
     int slot = -1;
-    if (!w || !w->min_rate || fd < 0)
-        return -1;
-    int64_t allowance = 60 + (int64_t)(body_bytes / w->min_rate);
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->n; i++) {
         if (w->slots[i].fd < 0) {
             w->slots[i].fd = fd;
-            w->slots[i].deadline_us = now_us() + allowance * 1000000;
+            w->slots[i].deadline_us = now_us() + seconds * 1000000;
+            w->slots[i].why = why;
+            w->slots[i].level = level;
             slot = (int)i;
             break;
         }
     }
     pthread_mutex_unlock(&w->lock);
     return slot;
+}
+
+int sbk_watch_add(SbkWatch *w, int fd, uint64_t body_bytes)
+{
+    if (!w || !w->min_rate || fd < 0)
+        return -1;
+    return watch_slot(w, fd, 60 + (int64_t)(body_bytes / w->min_rate),
+                      "closed a connection that read too slowly", SBK_LOG_WARN);
+}
+
+int sbk_watch_deadline(SbkWatch *w, int fd, unsigned seconds, const char *why)
+{
+    if (!w || fd < 0 || !seconds)
+        return -1;
+    /* Debug level: a flood of slow heads must not flood the log. */
+    return watch_slot(w, fd, seconds, why, SBK_LOG_DEBUG);
 }
 
 void sbk_watch_remove(SbkWatch *w, int slot)
@@ -77,7 +94,7 @@ static void *watch_main(void *arg)
                 struct linger lg = {1, 0}; /* and drop what the kernel still holds */
                 setsockopt(w->slots[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
                 shutdown(w->slots[i].fd, SHUT_RDWR);
-                sbk_log(SBK_LOG_WARN, "closed a connection that read too slowly");
+                sbk_log((SbkLogLevel)w->slots[i].level, "%s", w->slots[i].why);
                 w->slots[i].deadline_us = INT64_MAX;
             }
         }

@@ -10,14 +10,17 @@
 
 typedef struct SbkWatch SbkWatch;
 
-/* Start the thread: min_rate bytes/s, at most `slots` responses watched at
- * once. Returns 0 or SBK_ENOMEM. */
+/* Start the thread: min_rate bytes/s (0: responses are not watched, only
+ * deadlines), at most `slots` watched at once. Returns 0 or SBK_ENOMEM. */
 int sbk_watch_new(SbkWatch **out, unsigned min_rate, size_t slots);
 /* Stop the thread and free; NULLs *w, accepts NULL. */
 void sbk_watch_free(SbkWatch **w);
 /* Watch socket `fd` sending body_bytes; returns the slot, or -1 when none
  * is free (the response is then simply not watched). */
 int sbk_watch_add(SbkWatch *w, int fd, uint64_t body_bytes);
+/* Shut socket `fd` down unless removed within `seconds`; `why` (a static
+ * string) is logged at debug level when that happens. Returns the slot or -1. */
+int sbk_watch_deadline(SbkWatch *w, int fd, unsigned seconds, const char *why);
 /* The response of `slot` is finished. Accepts w NULL or slot -1. */
 void sbk_watch_remove(SbkWatch *w, int slot);
 

@@ -91,6 +91,7 @@ typedef struct SbkBundleEntry {
     int64_t offset;     /* file offset of the entry's data (stored entries), else -1 */
     int64_t size;       /* uncompressed size */
     int64_t csize;      /* compressed size */
+    int64_t data_offset; /* file offset of the entry's (compressed) data, every entry */
     int stored;         /* 1 if stored without compression */
     uint32_t crc32;
 } SbkBundleEntry;

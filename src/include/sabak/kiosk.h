@@ -34,12 +34,16 @@ typedef struct SbkKioskConfig {
     char *cache_path;                   /* verify cache; NULL: the library's default */
     unsigned connection_limit;          /* all clients, per listen address (512) */
     unsigned per_ip_limit;              /* connections from one address (32) */
+    unsigned header_timeout;            /* seconds to send a request head (5; 0: off) */
+    unsigned reserve;                   /* slots kept for addresses holding none (64) */
     unsigned timeout;                   /* seconds without progress before closing (30) */
     size_t memory_limit;                /* bytes of request buffer per connection (32 KiB) */
     unsigned threads;                   /* worker threads per listen address (2) */
     unsigned backlog;                   /* listen(2) backlog (256) */
     unsigned min_rate;                  /* slow readers: a response may last at most
                                            60 s + size / min_rate seconds (B/s; 1024, 0: off) */
+    size_t inflate_budget;              /* bytes for all deflated entries being sent at
+                                           once (32 MiB, about 340 streams); over it: 503 */
     int watch;                          /* inotify the library folder (1) */
     int verify;                         /* background SHA-256 check of every bundle (1) */
     int access_log;                     /* one line per request (1) */
@@ -53,8 +57,8 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg);
 void sbk_kiosk_config_clear(SbkKioskConfig *cfg);
 /* Set one key as named in the INI [server] section: listen (a list separated
  * by spaces or commas, replacing earlier ones), library, web_dir, cache,
- * connection_limit, per_ip_limit, timeout, memory_limit, threads, backlog,
- * min_rate, watch, verify, access_log (yes/no/true/false/1/0). Returns 0,
+ * connection_limit, per_ip_limit, header_timeout, reserve, timeout, memory_limit, threads, backlog,
+ * min_rate, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0). Returns 0,
  * or SBK_EINVAL with a message naming the key and the value. */
 int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value, SbkError *err);
 /* Read an INI file; keys live in [server]. Errors name FILE:LINE. */
