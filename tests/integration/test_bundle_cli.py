@@ -115,6 +115,16 @@ def main():
     o, _ = expect("info --json", ["info", "--json", p("good.zip")], 0, err="")
     check("info --json is the stored manifest", o.encode() == manifest(GOOD_FILES) + b"\n", repr(o[:80]))
 
+    # Control characters in a bundle never reach the terminal raw (red-team
+    # finding 13): an ESC sequence in a title is printed escaped.
+    evil_title = {"ky": "Сабак\x1b[2J\x1b]0;pwned\x07", "ru": "Урок\u009b31m"}
+    write_zip(p("ctl.zip"), good_entries(manifest(GOOD_FILES, title=evil_title)))
+    o, _ = expect("info escapes control characters", ["info", p("ctl.zip")], 0, err="", out_has=(
+        "  title (ky): Сабак\\x1b[2J\\x1b]0;pwned\\x07\n",
+        "  title (ru): Урок\\xc2\\x9b31m\n",
+    ))
+    check("info prints no raw ESC, BEL or CSI", not any(c in o for c in "\x1b\x07\u009b"), repr(o[:200]))
+
     # Usage errors: exit 2.
     expect("verify no args", ["verify"], 2, out="", err="sabak: verify: which bundles? (sabak verify BUNDLE...)\n")
     expect("info no args", ["info"], 2, out="", err="sabak: info: which bundle? (sabak info BUNDLE)\n")
