@@ -776,6 +776,9 @@
     d.textContent = desc.text;
     d.hidden = !desc.text;
     if (desc.lang !== state.lang) d.setAttribute('lang', desc.lang); else d.removeAttribute('lang');
+    /* A silent recording says so (the manifest's audio.present is false);
+     * bundles made before the key existed say nothing. */
+    $('lesson-nosound').hidden = lesson.sound !== 'none';
 
     var ch = lesson.chapters || [];
     var ol = $('chapters');

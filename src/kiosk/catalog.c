@@ -244,6 +244,8 @@ static json_t *lesson_object(const SbkManifest *m, int64_t bundle_size)
     json_object_set_new(o, "order", json_integer(m->order));
     json_object_set_new(o, "duration", seconds(m->duration));
     json_object_set_new(o, "content", json_string(m->content ? m->content : ""));
+    if (m->audio != SBK_AUDIO_UNSAID) /* older bundles do not say */
+        json_object_set_new(o, "sound", json_string(m->audio == SBK_AUDIO_NONE ? "none" : "present"));
     json_object_set_new(o, "chapters", chapters(m));
     const SbkManifestFile *poster = first_of_kind(m, "poster");
     const SbkManifestFile *thumb = first_of_kind(m, "thumbnail");

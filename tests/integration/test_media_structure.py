@@ -56,6 +56,20 @@ def no_audio(work, c):
     std = mt.ffprobe(mt.extract(b, "media/standard.mp4", work + "/no-audio"))
     c.eq("no-audio: standard streams", [s["codec_type"] for s in std["streams"]], ["video"])
     c.true("no-audio: sabak info says so", "Audio:     none" in info(b), info(b))
+    # The kiosk tells the web app, which then says "no sound" (web/app.js).
+    import json
+    import shutil
+    import sabaktest as st
+    lib = os.path.join(work, "no-audio-lib")
+    os.makedirs(lib, exist_ok=True)
+    shutil.copy(b, lib)
+    srv = st.Server(lib, "--quiet")
+    try:
+        status, _, body = srv.request("/api/lessons/" + m["id"])
+        c.eq("no-audio: kiosk lesson JSON says no sound",
+             (status, json.loads(body).get("sound") if status == 200 else None), (200, "none"))
+    finally:
+        srv.stop()
 
 
 def two_tracks(work, c):
