@@ -476,8 +476,8 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
     errno = 0;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, accept_policy, admit, sbk_http_access, k,
-        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, admit,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to catch every message */
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, admit,
         MHD_OPTION_SOCK_ADDR, &addr.sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(c->threads > 1 ? c->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
