@@ -179,7 +179,7 @@ static void csv_quote(const char *s, char *out, size_t n)
     out[k] = '\0';
 }
 
-int sbk_stats_report_csv(SbkStats *s, const SbkKiosk *k, char **csv, size_t *len, SbkError *err)
+int sbk_stats_report_csv(SbkStats *s, const SbkKioskId *k, char **csv, size_t *len, SbkError *err)
 {
     SbkStatsRow *rows = NULL;
     size_t n = 0, cap = 4096, l = 0;
@@ -259,7 +259,7 @@ int sbk_stats_mark_reported(SbkStats *s, SbkError *err)
     return 0;
 }
 
-int sbk_state_identity(const char *state_dir, const char *name, SbkKiosk *out, SbkError *err)
+int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out, SbkError *err)
 {
     memset(out, 0, sizeof *out);
     int ret = sbk_carry_mkdir(state_dir, err);
