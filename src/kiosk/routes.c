@@ -13,6 +13,7 @@
 #include "kiosk/library.h"
 #include "kiosk/mime.h"
 #include "kiosk/reply.h"
+#include "kiosk/usage.h"
 #include "kiosk/web.h"
 #include "sabak/core.h"
 #include "sabak/lang.h"
@@ -439,6 +440,9 @@ static const SbkRoute route_table[] = {
     {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1, NULL, handle_search},
     {"/api/info", 0, SBK_ROUTE_API_INFO, 1, NULL, handle_info},
     {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1, NULL, handle_qr},
+    {"/api/plays", 0, SBK_ROUTE_API_PLAYS, 1, NULL, sbk_usage_handle_plays},
+    {"/api/stats", 0, SBK_ROUTE_API_STATS, 1, NULL, sbk_usage_handle_stats},
+    {"/api/drives", 0, SBK_ROUTE_API_DRIVES, 1, NULL, sbk_usage_handle_drives},
     {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0, NULL, handle_healthz},
     {"/lessons/", 1, SBK_ROUTE_BUNDLE, 0, args_bundle, handle_bundle},
     {"/lessons/", 1, SBK_ROUTE_ENTRY, 0, args_entry, handle_entry},

@@ -147,6 +147,10 @@ void sbk_stats_close(SbkStats **s);
  * personal data is stored: only (lesson, month) counters. */
 int sbk_stats_record(SbkStats *s, const char *lesson_id, time_t when, int64_t plays,
                      double seconds, SbkError *err);
+/* sbk_stats_record for each row (lesson, plays, seconds; month ignored) in
+ * one transaction: one fsync for all of them, all or nothing. */
+int sbk_stats_record_many(SbkStats *s, const SbkStatsRow *rows, size_t n, time_t when,
+                          SbkError *err);
 /* Every counter, by lesson then month. *rows malloc'ed (NULL when none). */
 int sbk_stats_list(SbkStats *s, SbkStatsRow **rows, size_t *n, SbkError *err);
 /* The usage report: a CSV "kiosk_id,kiosk_name,lesson,month,plays,seconds"
