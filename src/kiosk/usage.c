@@ -43,13 +43,13 @@ int sbk_usage_start(SbkKiosk *k, SbkError *err)
                                     : sbk_state_dir_default(k->cfg.library_dir, 0);
     if (!u->state_dir)
         return sbk_err(err, SBK_ENOMEM, "out of memory");
-    int ret = sbk_state_identity(u->state_dir, k->cfg.name, &u->id, err);
-    if (ret == 0)
-        ret = sbk_stats_open(u->state_dir, &u->stats, err);
-    if (ret) {
-        sbk_err_prefix(err, "state folder %s (--state DIR)", u->state_dir);
-        return ret;
-    }
+    /* Without its state folder (a read-only disk, a wrong --state) the
+     * kiosk still serves every lesson: it only stops counting, and says so. */
+    SbkError e2 = {0};
+    if (sbk_state_identity(u->state_dir, k->cfg.name, &u->id, &e2) < 0 ||
+        sbk_stats_open(u->state_dir, &u->stats, &e2) < 0)
+        sbk_log(SBK_LOG_WARN, "plays are not counted: state folder %s (--state DIR): %s",
+                u->state_dir, e2.msg);
     return sbk_drives_start(k, err);
 }
 
@@ -143,6 +143,10 @@ void sbk_usage_handle_plays(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
     if (!q->post) {
         sbk_reply_json_error(r, 405, "send the plays with POST");
         r->allow = "POST";
+        return;
+    }
+    if (!u->stats) {
+        sbk_reply_json_error(r, 503, "this kiosk cannot store play counts (see its log)");
         return;
     }
     const char *ct = q->content_type ? q->content_type : "";
@@ -249,6 +253,10 @@ void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
     SbkStatsRow *rows = NULL;
     size_t n = 0;
     SbkError err = {0};
+    if (!u->stats) {
+        sbk_reply_json_error(r, 503, "this kiosk cannot store play counts (see its log)");
+        return;
+    }
     pthread_mutex_lock(&u->lock);
     int ret = sbk_stats_list(u->stats, &rows, &n, &err);
     pthread_mutex_unlock(&u->lock);

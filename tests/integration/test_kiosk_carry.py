@@ -237,8 +237,26 @@ def drives(tmp):
             srv.stop()
 
 
+def no_state(tmp):
+    """A state folder that cannot be made: lessons are served, counts are off."""
+    lib = os.path.join(tmp, "lib-nostate")
+    os.makedirs(lib)
+    synthetic_bundle(os.path.join(lib, "alpha-v1.zip"), "alpha", seed=1)
+    blocker = os.path.join(tmp, "a-file")
+    open(blocker, "w").close()
+    srv = st.Server(lib, "--state", os.path.join(blocker, "state"), "--quiet")
+    try:
+        C.eq("no state: lessons served", srv.request("/api/lessons")[0], 200)
+        C.eq("no state: stats", srv.request("/api/stats")[0], 503)
+        C.eq("no state: plays", post(srv, {"events": [{"lesson": "alpha", "play": 1}]})[0], 503)
+        C.true("no state: said why", srv.wait_line("plays are not counted", 5))
+    finally:
+        srv.stop()
+
+
 def main():
     tmp = st.tmpdir("kiosk-carry")
+    no_state(tmp)
     plays_and_sync(tmp)
     drives(tmp)
     C.done()
