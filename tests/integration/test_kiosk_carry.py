@@ -180,7 +180,7 @@ def plays_and_sync(tmp):
         g = lesson_stats(get_json(srv, "/api/stats"), "gamma")
         C.true("seconds bounded by the rate limit", g and g["seconds"] <= 3600 + 2 * took + 2, g)
     finally:
-        srv.stop()
+        C.eq("kiosk exits cleanly", srv.stop()[0], 0)
 
 
 def drives(tmp):
@@ -234,7 +234,7 @@ def drives(tmp):
             wait_for("auto=%s: drive gone after unmount" % auto,
                      lambda: get_json(srv, "/api/drives")["drives"] == [])
         finally:
-            srv.stop()
+            C.eq("kiosk exits cleanly", srv.stop()[0], 0)
 
 
 def no_state(tmp):
@@ -251,7 +251,7 @@ def no_state(tmp):
         C.eq("no state: plays", post(srv, {"events": [{"lesson": "alpha", "play": 1}]})[0], 503)
         C.true("no state: said why", srv.wait_line("plays are not counted", 5))
     finally:
-        srv.stop()
+        C.eq("kiosk exits cleanly", srv.stop()[0], 0)
 
 
 def main():
