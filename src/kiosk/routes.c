@@ -13,7 +13,6 @@
 #include "kiosk/library.h"
 #include "kiosk/mime.h"
 #include "kiosk/reply.h"
-#include "kiosk/usage.h"
 #include "kiosk/web.h"
 #include "sabak/core.h"
 #include "sabak/lang.h"

@@ -75,6 +75,14 @@ int sbk_route_match(const char *raw, SbkRouteMatch *m);
  * returns 0, or -1 when absent or not decodable. */
 int sbk_route_query(const SbkQuerySource *q, const char *key, char *buf, size_t n);
 
+/* Handlers of the table that live in usage.c and drives.c (issue 10). */
+void sbk_usage_handle_plays(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                            SbkReply *r);
+void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                            SbkReply *r);
+void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                             SbkReply *r);
+
 /* Answer a GET/HEAD of a matched route with the handler its table row
  * carries (a JSON or plain 404 when there is none). */
 void sbk_routes_dispatch(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r);

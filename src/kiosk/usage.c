@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "kiosk/library.h"
+#include "kiosk/routes.h"
 #include "sabak/core.h"
 
 /* Non-negative numbers only; without libm. */

@@ -11,7 +11,6 @@
 
 #include "kiosk/kiosk_int.h"
 #include "kiosk/reply.h"
-#include "kiosk/routes.h"
 #include "sabak/carry.h"
 
 #define SBK_PLAYS_MAX_EVENTS 32    /* events in one report */
@@ -45,13 +44,8 @@ typedef struct SbkUsage {
 int sbk_usage_start(SbkKiosk *k, SbkError *err);
 void sbk_usage_stop(SbkKiosk *k);
 
-/* Route handlers (routes.c's table). */
-void sbk_usage_handle_plays(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
-                            SbkReply *r);
-void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
-                            SbkReply *r);
-void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
-                             SbkReply *r);
+/* The route handlers (POST /api/plays, /api/stats, /api/drives) are
+ * declared in routes.h, which names every handler of its table. */
 
 /* drives.c */
 int sbk_drives_start(SbkKiosk *k, SbkError *err);
