@@ -292,8 +292,31 @@
     }, function () { /* the kiosk may be restarting: try again next time */ });
   }
 
+  /* A USB drive with lessons (GET /api/drives): a notice for staff. */
+  var driveTimer = 0;
+  function pollDrives() {
+    if ($('view-home').hidden || document.hidden) return;
+    getJSON('/api/drives').then(function (doc) {
+      var box = $('drive-notice');
+      var d = (doc.drives || [])[0];
+      var text = '';
+      if (d) {
+        var fresh = doc['new'] || 0;
+        if (d.state === 'importing') text = t('drives.importing', { n: fresh });
+        else if (d.state === 'failed') text = t('drives.failed');
+        else if (fresh > 0) text = t('drives.new', { n: fresh }) + ' ' + t('drives.hint');
+        else if (d.imported > 0) text = t('drives.imported', { n: d.imported });
+        else text = t('drives.nothing');
+      }
+      box.textContent = text;
+      box.hidden = !text;
+    }, function () { /* try again next time */ });
+  }
+
   function showHome() {
     if (!pollTimer) pollTimer = setInterval(pollCatalog, 30000);
+    if (!driveTimer) driveTimer = setInterval(pollDrives, 5000);
+    pollDrives();
     showView('view-home');
     document.title = t('app.title');
     setStatus(state.catalog ? '' : t('catalog.loading'));
@@ -480,9 +503,14 @@
     this.buildQualityMenu();
     this.on(v, 'loadedmetadata', this.onMetadata);
     this.on(v, 'timeupdate', this.onTime);
-    this.on(v, 'pause', function () { this.save(true); });
+    this.on(v, 'pause', function () { this.save(true); this.watch.end(false); });
     this.on(v, 'ended', function () { storeSet(posKey(lesson), null); });
     this.on(v, 'waiting', this.onWaiting);
+    /* Play counts (web/usage.js): real playback time, no personal data. */
+    this.watch = new SabakUsage.Watch(v, lesson.id);
+    ['playing', 'waiting', 'seeking', 'ended'].forEach(function (type) {
+      self.on(v, type, function () { this.watch.tick(); });
+    });
     this.on(v, 'ratechange', function () {
       if (v.playbackRate >= 0.75 && v.playbackRate <= 2) {
         $('speed-select').value = String(v.playbackRate);
@@ -490,7 +518,7 @@
       }
     });
     this.on(v, 'error', this.onError);
-    this.on(window, 'pagehide', function () { this.save(true); });
+    this.on(window, 'pagehide', function () { this.save(true); this.watch.end(true); });
     if (!this.list.length) {
       setStatus(t('errors.noPlayable'));
       return;
@@ -507,6 +535,7 @@
 
   Player.prototype.stop = function () {
     this.save(true);
+    if (this.watch) this.watch.end(false);
     this.handlers.forEach(function (h) { h[0].removeEventListener(h[1], h[2]); });
     this.handlers = [];
     var v = this.video;
@@ -576,6 +605,7 @@
   };
 
   Player.prototype.onTime = function () {
+    this.watch.tick();
     this.save(false);
     this.markChapter();
   };

@@ -209,6 +209,27 @@ static void remove_replaced(CarryRun *r, const char *library, const CarryBundle 
         sbk_carry_fsync_dir(library);
 }
 
+int sbk_carry_import_plan(const SbkImportOptions *o, int *found, int *wanted, SbkError *err)
+{
+    CarryRun r = {0}; /* no callbacks: decide()'s events go nowhere */
+    Cands c = {0};
+    CarryBundle *lib = NULL;
+    size_t n_lib = 0;
+    *found = *wanted = 0;
+    int ret = collect(o, &r, &c, err);
+    if (ret == 0)
+        ret = sbk_carry_list_dir(o->library, NULL, &lib, &n_lib, err);
+    for (size_t i = 0; ret == 0 && i < c.n; i++)
+        *wanted += decide(&r, lib, n_lib, &c, i) > 0;
+    if (ret == 0)
+        *found = (int)c.n;
+    for (size_t i = 0; i < c.n; i++)
+        sbk_carry_bundle_clear(&c.v[i]);
+    free(c.v);
+    sbk_carry_list_free(&lib, n_lib);
+    return ret;
+}
+
 int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, SbkError *err)
 {
     CarryRun r = {.cb = cb};

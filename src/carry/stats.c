@@ -121,6 +121,28 @@ int sbk_stats_record(SbkStats *s, const char *lesson_id, time_t when, int64_t pl
     return rc == SQLITE_DONE ? 0 : db_err(err, s->db, "cannot count a play");
 }
 
+int sbk_stats_record_many(SbkStats *s, const SbkStatsRow *rows, size_t n, time_t when,
+                          SbkError *err)
+{
+    if (n == 1)
+        return sbk_stats_record(s, rows[0].lesson, when, rows[0].plays, rows[0].seconds, err);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(err, s->db, "cannot count a play");
+    for (size_t i = 0; i < n; i++) {
+        int ret = sbk_stats_record(s, rows[i].lesson, when, rows[i].plays, rows[i].seconds, err);
+        if (ret < 0) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return ret;
+        }
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int ret = db_err(err, s->db, "cannot count a play");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return ret;
+    }
+    return 0;
+}
+
 static int select_rows(SbkStats *s, const char *sql, SbkStatsRow **rows, size_t *n,
                        SbkError *err)
 {
@@ -179,7 +201,7 @@ static void csv_quote(const char *s, char *out, size_t n)
     out[k] = '\0';
 }
 
-int sbk_stats_report_csv(SbkStats *s, const SbkKiosk *k, char **csv, size_t *len, SbkError *err)
+int sbk_stats_report_csv(SbkStats *s, const SbkKioskId *k, char **csv, size_t *len, SbkError *err)
 {
     SbkStatsRow *rows = NULL;
     size_t n = 0, cap = 4096, l = 0;
@@ -259,7 +281,7 @@ int sbk_stats_mark_reported(SbkStats *s, SbkError *err)
     return 0;
 }
 
-int sbk_state_identity(const char *state_dir, const char *name, SbkKiosk *out, SbkError *err)
+int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out, SbkError *err)
 {
     memset(out, 0, sizeof *out);
     int ret = sbk_carry_mkdir(state_dir, err);

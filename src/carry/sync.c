@@ -21,7 +21,7 @@
 #define OFFICE_MAX_BYTES (4u << 20)
 #define REPORT_MAX_BYTES (64u << 20)
 
-static int write_office(const char *offices, const SbkKiosk *k, const CarryBundle *lib,
+static int write_office(const char *offices, const SbkKioskId *k, const CarryBundle *lib,
                         size_t n, SbkError *err)
 {
     char when[32], path[2048];
@@ -67,7 +67,7 @@ static int write_office(const char *offices, const SbkKiosk *k, const CarryBundl
 
 /* Append the new rows to an existing same-day report (the merge takes the
  * highest count per key, so old rows stay correct). */
-static int write_report(const char *reports, const SbkKiosk *k, const char *csv, size_t len,
+static int write_report(const char *reports, const SbkKioskId *k, const char *csv, size_t len,
                         SbkError *err)
 {
     char day[16], path[2048];
@@ -105,7 +105,7 @@ int sbk_carry_sync_drive(CarryRun *r, const char *sabak_dir, const char *library
                      const char *state_dir, const char *kiosk_name, SbkError *err)
 {
     char offices[2048], reports[2048];
-    SbkKiosk k;
+    SbkKioskId k;
     CarryBundle *lib = NULL;
     size_t n = 0, len = 0;
     SbkStats *st = NULL;

@@ -2,9 +2,12 @@
  * terminal (bytes, speed, ETA), plain lines otherwise, one line per event,
  * and Ctrl-C turned into a clean cancel. */
 #include "carry_ui.h"
+#include "cli.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,3 +119,18 @@ void carry_ui_event(void *opaque, SbkCarryEvent ev, const char *name, const char
 }
 
 void carry_ui_done(CarryUi *ui) { clear_bar(ui); }
+
+/* Installed: this binary is PREFIX/bin/sabak for the configured PREFIX. */
+int cli_installed(void)
+{
+    char self[PATH_MAX], want[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return 0;
+    self[n] = '\0';
+    snprintf(want, sizeof want, "%s/../../bin/sabak", SABAK_LIBEXECDIR);
+    char *real = realpath(want, NULL);
+    int same = real && strcmp(real, self) == 0;
+    free(real);
+    return same;
+}

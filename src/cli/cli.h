@@ -8,6 +8,8 @@
 /* Install the stderr log sink ("sabak: warning: ..."). quiet drops INFO. */
 void cli_init_logging(int quiet, int verbose);
 /* Print "sabak: <msg>" to stderr. */
+/* 1 when this binary is the installed PREFIX/bin/sabak (state in /var/lib/sabak). */
+int cli_installed(void);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_info(int argc, char **argv);

@@ -50,21 +50,6 @@ static const char import_usage[] =
     "  sabak import /media/usb --library /srv/sabak --name \"Kara-Suu aiyl okmotu\"\n"
     "  sabak import ~/Downloads/budget-01-v2.zip --library /srv/sabak\n";
 
-/* Installed: this binary is PREFIX/bin/sabak for the configured PREFIX. */
-static int installed(void)
-{
-    char self[PATH_MAX], want[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return 0;
-    self[n] = '\0';
-    snprintf(want, sizeof want, "%s/../../bin/sabak", SABAK_LIBEXECDIR);
-    char *real = realpath(want, NULL);
-    int same = real && strcmp(real, self) == 0;
-    free(real);
-    return same;
-}
-
 int cmd_import(int argc, char **argv)
 {
     enum { OPT_STATE = 256, OPT_NAME, OPT_NO_SYNC };
@@ -105,7 +90,7 @@ int cmd_import(int argc, char **argv)
     o.n_sources = (size_t)(argc - optind);
     char *def = NULL;
     if (!no_sync)
-        o.state_dir = state ? state : (def = sbk_state_dir_default(o.library, installed()));
+        o.state_dir = state ? state : (def = sbk_state_dir_default(o.library, cli_installed()));
     cli_init_logging(quiet, 0);
     CarryUi ui;
     carry_ui_init(&ui, quiet);

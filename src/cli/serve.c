@@ -9,11 +9,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "sabak/carry.h"
 #include "sabak/kiosk.h"
 
 static const char serve_usage[] =
     "Usage: sabak serve --library DIR [--listen ADDR:PORT ...] [--config FILE]\n"
-    "                   [--web-dir DIR] [--quiet]\n"
+    "                   [--web-dir DIR] [--state DIR] [--name NAME] [--quiet]\n"
     "\n"
     "Serve the lesson bundles in DIR to browsers on the office network: the web\n"
     "app, the catalog and search API, and every lesson's media straight from its\n"
@@ -30,6 +31,10 @@ static const char serve_usage[] =
     "                          given on the command line win)\n"
     "  -w, --web-dir DIR       serve the web app from DIR instead of the copy built into\n"
     "                          sabak (for developing it; reread on SIGHUP)\n"
+    "  -s, --state DIR         the kiosk's id and play counts (default /var/lib/sabak\n"
+    "                          when installed, else LIBRARY/.sabak-state)\n"
+    "  -n, --name NAME         this office's name, for the reports carried on drives\n"
+    "                          (default: the stored name, else the host name)\n"
     "  -q, --quiet             no access log and no start-up messages, only problems\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -39,7 +44,10 @@ static const char serve_usage[] =
     "progress), memory_limit (32768 bytes per connection), threads (2 per address),\n"
     "backlog (256), min_rate (1024 B/s: a response may last 60 s + size/min_rate,\n"
     "0 turns it off), inflate_budget (33554432 bytes for compressed handouts being sent at once; past\n"
-    "it clients get 503), watch, verify, access_log (yes/no). See packaging/sabak.ini.\n"
+    "it clients get 503), watch, verify, access_log (yes/no), state, name, drive_roots\n"
+    "(/media /run/media /mnt: where USB drives are noticed), drive_poll (2 s, 0 off),\n"
+    "auto_import (no: import a drive's new lessons with no click). See\n"
+    "packaging/sabak.ini and docs/CARRY.md.\n"
     "\n"
     "At start sabak prints one address per network card for staff to type, and a\n"
     "line \"sabak: listening on http://ADDR:PORT/\" per listen address. While it\n"
@@ -124,9 +132,11 @@ int cmd_serve(int argc, char **argv)
         {"library", required_argument, NULL, 'l'}, {"listen", required_argument, NULL, 'L'},
         {"config", required_argument, NULL, 'c'},  {"web-dir", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"state", required_argument, NULL, 's'},   {"name", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
-    const char *library = NULL, *config = NULL, *web_dir = NULL;
+    const char *library = NULL, *config = NULL, *web_dir = NULL, *state = NULL, *name = NULL;
+    char *def_state = NULL;
     char *listen = NULL;
     int quiet = 0, c, ret = CLI_FAIL;
     SbkKioskConfig cfg;
@@ -138,7 +148,7 @@ int cmd_serve(int argc, char **argv)
      * 1,000 bundles. A TZ naming the file makes glibc read it once. */
     setenv("TZ", ":/etc/localtime", 0);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:L:c:w:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:L:c:w:s:n:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'l': library = optarg; break;
         case 'L':
@@ -149,6 +159,8 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'c': config = optarg; break;
         case 'w': web_dir = optarg; break;
+        case 's': state = optarg; break;
+        case 'n': name = optarg; break;
         case 'q': quiet = 1; break;
         case 'h':
             fputs(serve_usage, stdout);
@@ -172,7 +184,9 @@ int cmd_serve(int argc, char **argv)
     }
     if ((library && sbk_kiosk_config_set(&cfg, "library", library, &err) != 0) ||
         (web_dir && sbk_kiosk_config_set(&cfg, "web_dir", web_dir, &err) != 0) ||
-        (listen && sbk_kiosk_config_set(&cfg, "listen", listen, &err) != 0)) {
+        (listen && sbk_kiosk_config_set(&cfg, "listen", listen, &err) != 0) ||
+        (state && sbk_kiosk_config_set(&cfg, "state", state, &err) != 0) ||
+        (name && sbk_kiosk_config_set(&cfg, "name", name, &err) != 0)) {
         cli_error("%s", err.msg);
         ret = CLI_USAGE;
         goto done;
@@ -180,6 +194,12 @@ int cmd_serve(int argc, char **argv)
     if (!cfg.library_dir) {
         cli_error("serve: which folder of bundles? (--library DIR; see 'sabak serve --help')");
         ret = CLI_USAGE;
+        goto done;
+    }
+    if (!cfg.state_dir &&
+        ((def_state = sbk_state_dir_default(cfg.library_dir, cli_installed())) == NULL ||
+         sbk_kiosk_config_set(&cfg, "state", def_state, &err) != 0)) {
+        cli_error("out of memory");
         goto done;
     }
     if (quiet)
@@ -207,5 +227,6 @@ done:
     sbk_kiosk_stop(&k);
     sbk_kiosk_config_clear(&cfg);
     free(listen);
+    free(def_state);
     return ret;
 }

@@ -498,6 +498,27 @@ static int check_framing(SbkRequest *req)
 
 /* ---- the access handler -------------------------------------------------- */
 
+/* A POST is read only for the route that takes one (routes.h); it sets
+ * req->post. */
+static int post_allowed(SbkRequest *req, const char *url)
+{
+    if (strcmp(req->method, "POST") != 0)
+        return 0;
+    SbkRouteMatch *m = malloc(sizeof *m);
+    if (!m)
+        return 0;
+    req->post = sbk_route_match(url ? url : "", m) == 0 && m->kind == SBK_ROUTE_POST_KIND;
+    free(m);
+    return req->post;
+}
+
+/* A declared Content-Length over the limit is refused before any byte. */
+static int post_too_long(SbkRequest *req)
+{
+    const char *cl = sbk_http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl && strtoll(cl, NULL, 10) > SBK_ROUTE_POST_MAX;
+}
+
 static void client_address(struct MHD_Connection *conn, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
@@ -547,7 +568,7 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
     } else if (options) {
         r.status = 204;
         r.allow = ALLOW_METHODS;
-    } else if (!get) {
+    } else if (!get && !req->post) {
         sbk_reply_error(&r, 405);
         r.allow = ALLOW_METHODS;
     } else if (st) {
@@ -556,7 +577,8 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
         else
             sbk_reply_error(&r, st);
     } else {
-        SbkQuerySource q = {query_raw, req->conn};
+        SbkQuerySource q = {query_raw, req->conn, req->post, req->body, req->body_len,
+                            sbk_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->client};
         sbk_routes_dispatch(k, &q, m, &r);
     }
     free(m);
@@ -570,7 +592,6 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
     SbkKiosk *k = cls;
     SbkRequest *req = *con_cls;
     (void)version;
-    (void)upload_data;
     if (!req || !req->conn) {
         if (!req)
             req = calloc(1, sizeof *req);
@@ -594,9 +615,16 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         client_address(conn, req->client, sizeof req->client);
         int framing = req->too_many_args ? 414 : check_framing(req);
         int known = strcmp(req->method, "GET") == 0 || req->head ||
-                    strcmp(req->method, "OPTIONS") == 0;
+                    strcmp(req->method, "OPTIONS") == 0 || post_allowed(req, url);
         if (framing == 413 && !known)
             framing = 0; /* the method is refused first (405) */
+        if (!framing && req->post && post_too_long(req)) {
+            SbkReply r;
+            sbk_reply_init(&r);
+            req->close = 1;
+            sbk_reply_json_error(&r, 413, "the body is too long");
+            return sbk_http_queue(req, &r);
+        }
         if (framing || !known) {
             /* Queued at the first call: MHD reads nothing more from this
              * connection (no upload is ever read) and closes it after the
@@ -614,6 +642,19 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         }
         /* Answer at the next call, once MHD has the whole request: a
          * response queued now would also close the connection. */
+        return MHD_YES;
+    }
+    if (*upload_data_size && req->post) {
+        /* The body of the one POST route, bounded: past the limit (a
+         * chunked body that lied about nothing) the connection is closed. */
+        if (req->body_len + *upload_data_size > SBK_ROUTE_POST_MAX)
+            return MHD_NO;
+        if (!req->body && !(req->body = malloc(SBK_ROUTE_POST_MAX + 1)))
+            return MHD_NO;
+        memcpy(req->body + req->body_len, upload_data, *upload_data_size);
+        req->body_len += *upload_data_size;
+        req->body[req->body_len] = '\0';
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -686,6 +727,7 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         else
             sbk_log(SBK_LOG_INFO, "%s", line);
     }
+    free(req->body);
     free(req);
     *con_cls = NULL;
 }

@@ -30,6 +30,9 @@ typedef struct SbkRequest {
     int close;                 /* answer with Connection: close */
     size_t dropped;            /* request body bytes read and dropped */
     int watch_slot;            /* slow-reader watchdog slot, -1 none */
+    int post;                  /* a POST to the route that takes one */
+    char *body;                /* its body so far (at most SBK_ROUTE_POST_MAX) */
+    size_t body_len;
 } SbkRequest;
 
 /* The value of request header `name`, or NULL. */

@@ -25,6 +25,7 @@ struct SbkKiosk {
     size_t n_lan_urls;
     SbkWatch *watch;             /* slow readers and request-head deadlines */
     SbkAdmit *admit[SBK_KIOSK_MAX_LISTEN]; /* per listener: slots and head deadline */
+    struct SbkUsage *usage;      /* play counts and drives (usage.c, drives.c) */
 };
 
 #endif

@@ -24,6 +24,9 @@ typedef enum {
     SBK_ROUTE_HEALTHZ,
     SBK_ROUTE_ENTRY,       /* id, arg: entry name as in the manifest */
     SBK_ROUTE_BUNDLE,      /* id: the whole bundle (/lessons/<id>.zip) */
+    SBK_ROUTE_API_PLAYS,   /* POST: the player's play reports (usage.c) */
+    SBK_ROUTE_API_STATS,   /* play counts per lesson and month */
+    SBK_ROUTE_API_DRIVES,  /* USB drives with lessons (drives.c) */
 } SbkRouteKind;
 
 struct SbkRoute;
@@ -43,7 +46,16 @@ typedef struct SbkRouteMatch {
 typedef struct SbkQuerySource {
     const char *(*raw)(void *opaque, const char *key);
     void *opaque;
+    int post;                 /* a POST (only to a route that takes one) */
+    const char *body;         /* its body (bounded), body_len bytes */
+    size_t body_len;
+    const char *content_type; /* its Content-Type, or NULL */
+    const char *client;       /* the client's address, for rate limits */
 } SbkQuerySource;
+
+/* The one route that takes a POST, and the most body it reads. */
+#define SBK_ROUTE_POST_KIND SBK_ROUTE_API_PLAYS
+#define SBK_ROUTE_POST_MAX 8192
 
 /* Percent-decode a path (no query) strictly: it must start with '/';
  * %XX needs two hex digits; NUL (%00), control bytes, backslashes (raw or
@@ -62,6 +74,14 @@ int sbk_route_match(const char *raw, SbkRouteMatch *m);
 /* The decoded query parameter `key` into buf (sbk_route_decode_query);
  * returns 0, or -1 when absent or not decodable. */
 int sbk_route_query(const SbkQuerySource *q, const char *key, char *buf, size_t n);
+
+/* Handlers of the table that live in usage.c and drives.c (issue 10). */
+void sbk_usage_handle_plays(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                            SbkReply *r);
+void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                            SbkReply *r);
+void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
+                             SbkReply *r);
 
 /* Answer a GET/HEAD of a matched route with the handler its table row
  * carries (a JSON or plain 404 when there is none). */

@@ -20,6 +20,7 @@
 
 #include "kiosk/http.h"
 #include "kiosk/inflate.h"
+#include "kiosk/usage.h"
 #include "sabak/core.h"
 #include "sabak/kiosk.h"
 
@@ -41,6 +42,7 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     cfg->watch = 1;
     cfg->verify = 1;
     cfg->access_log = 1;
+    cfg->drive_poll = 2;
 }
 
 static void clear_listen(SbkKioskConfig *cfg)
@@ -61,6 +63,10 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg)
     free(cfg->web_dir);
     free(cfg->cache_path);
     cfg->library_dir = cfg->web_dir = cfg->cache_path = NULL;
+    free(cfg->state_dir);
+    free(cfg->name);
+    free(cfg->drive_roots);
+    cfg->state_dir = cfg->name = cfg->drive_roots = NULL;
 }
 
 /* A setting's number: digits only (no sign), at most max. */
@@ -133,6 +139,11 @@ static const ConfigKey config_keys[] = {
     {"watch", K_BOOL, F(watch), 0, 1},
     {"verify", K_BOOL, F(verify), 0, 1},
     {"access_log", K_BOOL, F(access_log), 0, 1},
+    {"state", K_STR, F(state_dir), 0, 0},
+    {"name", K_STR, F(name), 0, 0},
+    {"drive_roots", K_STR, F(drive_roots), 0, 0},
+    {"drive_poll", K_UINT, F(drive_poll), 0, 3600},
+    {"auto_import", K_BOOL, F(auto_import), 0, 1},
 };
 #undef F
 
@@ -216,6 +227,7 @@ static int config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
 {
     *dst = *src;
     dst->library_dir = dst->web_dir = dst->cache_path = NULL;
+    dst->state_dir = dst->name = dst->drive_roots = NULL;
     for (int i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         dst->listen[i] = NULL;
     dst->n_listen = 0;
@@ -224,6 +236,10 @@ static int config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
     if (src->web_dir && !(dst->web_dir = strdup(src->web_dir)))
         return SBK_ENOMEM;
     if (src->cache_path && !(dst->cache_path = strdup(src->cache_path)))
+        return SBK_ENOMEM;
+    if ((src->state_dir && !(dst->state_dir = strdup(src->state_dir))) ||
+        (src->name && !(dst->name = strdup(src->name))) ||
+        (src->drive_roots && !(dst->drive_roots = strdup(src->drive_roots))))
         return SBK_ENOMEM;
     for (int i = 0; i < src->n_listen; i++) {
         if (!(dst->listen[i] = strdup(src->listen[i])))
@@ -564,6 +580,9 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         ret = sbk_err(err, SBK_ENOMEM, "cannot start the watchdog");
         goto fail;
     }
+    ret = sbk_usage_start(k, err); /* play counts, drive watch (usage.c) */
+    if (ret)
+        goto fail;
     for (int i = 0; i < k->cfg.n_listen; i++) {
         ret = start_daemon(k, k->cfg.listen[i], &bound[k->n_daemons], &ports[k->n_daemons], err);
         if (ret)
@@ -626,6 +645,7 @@ void sbk_kiosk_stop(SbkKiosk **pk)
     for (size_t i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         sbk_admit_free(&k->admit[i]); /* after the daemons: no callback runs now */
     sbk_watch_free(&k->watch);
+    sbk_usage_stop(k);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);
     for (size_t i = 0; i < k->n_lan_urls; i++)

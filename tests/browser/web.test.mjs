@@ -177,7 +177,7 @@ async function staticChecks() {
 
   await check('i18n: every key the HTML and JS use exists', () => {
     const used = new Set();
-    const sources = ['index.html', 'app.js', 'common.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
+    const sources = ['index.html', 'app.js', 'usage.js', 'common.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
     for (const s of sources) {
       for (const m of s.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]);
       for (const m of s.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const p of m[1].split(';')) used.add(p.split(':')[1]);
@@ -193,6 +193,7 @@ async function staticChecks() {
       try { acorn.parse(code, { ecmaVersion: 2019, sourceType: 'script' }); } catch (e) { throw new Error(`${name}: ${e.message}`); }
     };
     parse(fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), 'app.js');
+    parse(fs.readFileSync(path.join(WEB, 'usage.js'), 'utf8'), 'usage.js');
     const common = fs.readFileSync(path.join(WEB, 'common.js'), 'utf8');
     parse(common, 'common.js');
     // pack inlines common.js into a <script>: "</" would end it early.
@@ -536,8 +537,9 @@ async function browserChecks(origin, lib) {
       assert(bundle, `no bundle for ${L1.id} in ${lib}`);
       const dir = fs.mkdtempSync(path.join(TMP_ROOT, 'unzipped-'));
       run('python3', ['-m', 'zipfile', '-e', path.join(lib, bundle), dir]);
-      const before = requests.length;
       const p = await ctx.newPage();
+      const mine = []; // this page's requests (the kiosk tab left open polls on its own)
+      p.on('request', (r) => mine.push(r.url()));
       await p.goto('file://' + path.join(dir, 'index.html'));
       await p.waitForFunction(() => document.getElementById('title').textContent !== '', null, { timeout: 5000 });
       eq(await p.$eval('#title', (e) => e.textContent), L1.title.ky, 'offline title');
@@ -560,9 +562,39 @@ async function browserChecks(origin, lib) {
       eq(src, 'file://' + path.join(dir, 'media', 'standard.mp4'), 'offline source');
       await p.setViewportSize({ width: 360, height: 640 });
       await p.screenshot({ path: path.join(SHOTS, 'offline-360x640.png'), fullPage: true });
-      const outside = requests.slice(before).filter((u) => !u.startsWith('file://' + dir + '/') && !u.startsWith('data:'));
+      const outside = mine.filter((u) => !u.startsWith('file://' + dir + '/') && !u.startsWith('data:'));
       eq(outside, [], 'offline player requests outside its folder');
       await p.close();
+    });
+
+    await check('plays: 10 s of real playback report one play, leaving reports the seconds', async () => {
+      const stats = () => page.evaluate(() => fetch('/api/stats').then((r) => r.json()));
+      const of = (doc) => doc.lessons.filter((l) => l.lesson === L2.id)[0] || { plays: 0, seconds: 0 };
+      eq(of(await stats()).plays, 0, `plays of ${L2.id} before it is watched`);
+      await page.goto('about:blank');
+      await page.goto(`${origin}/#/lesson/${L2.id}`);
+      await waitVideo(() => { const v = document.getElementById('video'); return v && v.readyState >= 1 && v.currentSrc; });
+      // Real time, at speed 1: the rule counts seconds of playback, not of media.
+      await video(() => { const v = document.getElementById('video'); v.playbackRate = 1; v.currentTime = 0; return v.play(); });
+      const until = async (pred, timeout) => {
+        const end = Date.now() + timeout;
+        for (;;) {
+          const l = of(await stats());
+          if (pred(l)) return l;
+          if (Date.now() > end) throw new Error(`stats of ${L2.id} still ${JSON.stringify(l)}`);
+          await page.waitForTimeout(500);
+        }
+      };
+      await until((l) => l.plays === 1, 30000);
+      // Played from 0 at speed 1: the position is at most the seconds of
+      // playback, and the stats were polled every 0.5 s.
+      const at = await video(() => document.getElementById('video').currentTime);
+      assert(at >= 9.5, `a play was counted at ${at.toFixed(1)} s of playback`);
+      await page.goto(`${origin}/#/`);
+      const l2 = await until((l) => l.seconds >= 10, 15000);
+      eq(l2.plays, 1, 'plays after leaving the lesson');
+      assert(l2.seconds <= 25, `seconds watched ${l2.seconds}: more than the time played`);
+      eq(await page.evaluate(() => localStorage.getItem('sabak.plays')), '[]', 'reports left unsent');
     });
 
     await check('no console errors or page errors', () => {

@@ -6,7 +6,9 @@ move each time, that `sabak reports` totals match the plays counted by each
 kiosk, and that a repeated import changes nothing.
 
 Plays are seeded into each kiosk's stats.sqlite with python's sqlite3 (the
-schema of src/carry/stats.c) until the kiosk's /api/stats route exists."""
+schema of src/carry/stats.c), in past months that the kiosk's API cannot
+write; test_kiosk_carry.py counts plays through POST /api/plays and checks
+that the import's report and `sabak reports` carry exactly those."""
 import csv
 import io
 import json

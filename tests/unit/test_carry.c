@@ -62,7 +62,7 @@ static void test_identity(void **state)
     char *dir = make_tmp();
     assert_non_null(dir);
     char *st = sbk_path_join(dir, "state");
-    SbkKiosk a, b, c;
+    SbkKioskId a, b, c;
     SbkError err = {0};
     assert_int_equal(sbk_state_identity(st, "Kara-Suu", &a, &err), 0);
     assert_int_equal(strlen(a.id), 32);
@@ -85,7 +85,7 @@ static void test_stats(void **state)
     assert_non_null(dir);
     SbkStats *s = NULL;
     SbkError err = {0};
-    SbkKiosk k = {.id = "0123456789abcdef0123456789abcdef", .name = "Office, \"A\""};
+    SbkKioskId k = {.id = "0123456789abcdef0123456789abcdef", .name = "Office, \"A\""};
     time_t nov = 1793491200; /* 2026-11-01 UTC */
     time_t dec = 1796083200; /* 2026-12-01 UTC */
     assert_int_equal(sbk_stats_open(dir, &s, &err), 0);

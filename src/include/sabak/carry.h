@@ -105,6 +105,10 @@ typedef struct SbkImportOptions {
  * MOUNT/sabak/reports/<kiosk-id>-<yyyy-mm-dd>.csv are written atomically.
  * Leftovers of an interrupted import are removed first. */
 int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, SbkError *err);
+/* What sbk_carry_import would do with these sources, without copying or
+ * locking: *found bundles were found, *wanted of them it would import (a
+ * lesson the library lacks, or a newer version). The kiosk's drive notice. */
+int sbk_carry_import_plan(const SbkImportOptions *o, int *found, int *wanted, SbkError *err);
 
 /* ---- reports --------------------------------------------------------------- */
 /* Merge MOUNT/sabak/reports/ (every *.csv) into one CSV table
@@ -114,14 +118,14 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
 int sbk_carry_reports(const char *mount, char **csv, size_t *len, SbkError *err);
 
 /* ---- kiosk identity and play counts (the state directory) ----------------- */
-typedef struct SbkKiosk {
+typedef struct SbkKioskId {
     char id[33];          /* 32 hex digits, random, made once */
     char name[128];       /* from --name / the config, else the host name */
-} SbkKiosk;
+} SbkKioskId;
 
 /* Read STATE/kiosk.json, creating the folder and the identity on first use.
  * A non-NULL name replaces the stored one. */
-int sbk_state_identity(const char *state_dir, const char *name, SbkKiosk *out, SbkError *err);
+int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out, SbkError *err);
 
 /* The default state folder: /var/lib/sabak when `installed`, else
  * LIBRARY/.sabak-state. malloc'ed. */
@@ -143,12 +147,16 @@ void sbk_stats_close(SbkStats **s);
  * personal data is stored: only (lesson, month) counters. */
 int sbk_stats_record(SbkStats *s, const char *lesson_id, time_t when, int64_t plays,
                      double seconds, SbkError *err);
+/* sbk_stats_record for each row (lesson, plays, seconds; month ignored) in
+ * one transaction: one fsync for all of them, all or nothing. */
+int sbk_stats_record_many(SbkStats *s, const SbkStatsRow *rows, size_t n, time_t when,
+                          SbkError *err);
 /* Every counter, by lesson then month. *rows malloc'ed (NULL when none). */
 int sbk_stats_list(SbkStats *s, SbkStatsRow **rows, size_t *n, SbkError *err);
 /* The usage report: a CSV "kiosk_id,kiosk_name,lesson,month,plays,seconds"
  * with the cumulative counts of every (lesson, month) that changed since the
  * last report marked with sbk_stats_mark_reported (*csv malloc'ed). */
-int sbk_stats_report_csv(SbkStats *s, const SbkKiosk *k, char **csv, size_t *len,
+int sbk_stats_report_csv(SbkStats *s, const SbkKioskId *k, char **csv, size_t *len,
                          SbkError *err);
 /* Remember that what the last sbk_stats_report_csv on this handle returned
  * has been delivered (counters that moved since then stay "changed"). */

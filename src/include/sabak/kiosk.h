@@ -47,6 +47,12 @@ typedef struct SbkKioskConfig {
     int watch;                          /* inotify the library folder (1) */
     int verify;                         /* background SHA-256 check of every bundle (1) */
     int access_log;                     /* one line per request (1) */
+    char *state_dir;                    /* play counts and kiosk id; NULL: LIBRARY/.sabak-state */
+    char *name;                         /* the office's name; NULL: the stored one, else host */
+    char *drive_roots;                  /* where drives are mounted (spaces or commas);
+                                           NULL: "/media /run/media /mnt" */
+    unsigned drive_poll;                /* seconds between mount table checks (2; 0: off) */
+    int auto_import;                    /* import a drive's new lessons unasked (0) */
     SbkAccessLogFn access_log_fn;       /* NULL: through sbk_log at INFO */
     void *access_log_opaque;
 } SbkKioskConfig;
@@ -58,7 +64,8 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg);
 /* Set one key as named in the INI [server] section: listen (a list separated
  * by spaces or commas, replacing earlier ones), library, web_dir, cache,
  * connection_limit, per_ip_limit, header_timeout, reserve, timeout, memory_limit, threads, backlog,
- * min_rate, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0). Returns 0,
+ * min_rate, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0), state, name,
+ * drive_roots, drive_poll, auto_import. Returns 0,
  * or SBK_EINVAL with a message naming the key and the value. */
 int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value, SbkError *err);
 /* Read an INI file; keys live in [server]. Errors name FILE:LINE. */
