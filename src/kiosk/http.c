@@ -21,6 +21,7 @@
 
 #include "kiosk/cond.h"
 #include "kiosk/inflate.h"
+#include "kiosk/multipart.h"
 #include "kiosk/range.h"
 #include "kiosk/routes.h"
 #include "sabak/core.h"
@@ -50,142 +51,6 @@ const char *sbk_http_header(const SbkRequest *req, const char *name)
 static const char *query_raw(void *opaque, const char *key)
 {
     return MHD_lookup_connection_value(opaque, MHD_GET_ARGUMENT_KIND, key);
-}
-
-/* ---- multipart/byteranges ------------------------------------------------ */
-
-typedef struct Segment {
-    uint64_t pos, len;   /* where in the multipart body */
-    char *text;          /* a part header or the trailer, or NULL: entity bytes */
-    int64_t src;         /* entity offset of the bytes */
-} Segment;
-
-typedef struct Multipart {
-    int fd;              /* -1 when mem is used */
-    int64_t base;        /* fd offset of the entity */
-    char *mem;           /* the entity in memory (owned) */
-    SbkInflater *inf;    /* or a deflated entry, inflated as it is read */
-    Segment seg[2 * SBK_RANGE_MAX + 1];
-    int n;
-    uint64_t total;
-} Multipart;
-
-static void multipart_free(void *cls)
-{
-    Multipart *mp = cls;
-    if (!mp)
-        return;
-    if (mp->fd >= 0)
-        close(mp->fd);
-    sbk_inflater_free(mp->inf);
-    free(mp->mem);
-    for (int i = 0; i < mp->n; i++)
-        free(mp->seg[i].text);
-    free(mp);
-}
-
-static ssize_t multipart_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    Multipart *mp = cls;
-    if (pos >= mp->total)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    for (int i = 0; i < mp->n; i++) {
-        Segment *s = &mp->seg[i];
-        if (pos < s->pos || pos >= s->pos + s->len)
-            continue;
-        uint64_t skip = pos - s->pos, left = s->len - skip;
-        size_t n = left < max ? (size_t)left : max;
-        if (s->text) {
-            memcpy(buf, s->text + skip, n);
-        } else if (mp->mem) {
-            memcpy(buf, mp->mem + s->src + (int64_t)skip, n);
-        } else if (mp->inf) {
-            ssize_t got = sbk_inflater_read(mp->inf, s->src + (int64_t)skip, buf, n);
-            if (got <= 0)
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            n = (size_t)got;
-        } else {
-            ssize_t got = pread(mp->fd, buf, n, (off_t)(mp->base + s->src + (int64_t)skip));
-            if (got <= 0)
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            n = (size_t)got;
-        }
-        return (ssize_t)n;
-    }
-    return MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-/* A deflated reply's inflater (it takes the reply's fd). 0, SBK_ELIMIT
- * (over the inflation budget) or SBK_ENOMEM. */
-static int take_inflater(SbkReply *r, SbkInflater **inf)
-{
-    int fd = r->fd;
-    r->fd = -1;
-    return sbk_inflater_new(inf, fd, r->offset, r->csize, r->size, r->crc32);
-}
-
-/* Take the reply's body into a multipart generator over the ranges. */
-static Multipart *multipart_new(SbkReply *r, const SbkRangeSet *rs, int64_t length,
-                                char *ctype, size_t ctype_n, int *rc)
-{
-    Multipart *mp = calloc(1, sizeof *mp);
-    if (!mp)
-        return NULL;
-    mp->fd = -1;
-    uint8_t rnd[8] = {0};
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        memcpy(rnd, &mp, sizeof rnd < sizeof mp ? sizeof rnd : sizeof mp);
-    char boundary[40];
-    snprintf(boundary, sizeof boundary, "sabak-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-    snprintf(ctype, ctype_n, "multipart/byteranges; boundary=%s", boundary);
-    uint64_t pos = 0;
-    for (int i = 0; i <= rs->n; i++) {
-        char *text = NULL;
-        int len;
-        if (i < rs->n)
-            len = asprintf(&text, "%s--%s\r\nContent-Type: %s\r\nContent-Range: bytes %" PRId64
-                           "-%" PRId64 "/%" PRId64 "\r\n\r\n",
-                           i ? "\r\n" : "", boundary, r->mime, rs->r[i].first, rs->r[i].last, length);
-        else
-            len = asprintf(&text, "\r\n--%s--\r\n", boundary);
-        if (len < 0) {
-            multipart_free(mp);
-            return NULL;
-        }
-        mp->seg[mp->n++] = (Segment){pos, (uint64_t)len, text, 0};
-        pos += (uint64_t)len;
-        if (i < rs->n) {
-            uint64_t plen = (uint64_t)(rs->r[i].last - rs->r[i].first + 1);
-            mp->seg[mp->n++] = (Segment){pos, plen, NULL, rs->r[i].first};
-            pos += plen;
-        }
-    }
-    mp->total = pos;
-    if (r->kind == SBK_BODY_INFLATE) {
-        *rc = take_inflater(r, &mp->inf);
-        if (*rc) {
-            multipart_free(mp);
-            return NULL;
-        }
-    } else if (r->kind == SBK_BODY_FD) {
-        mp->fd = r->fd;
-        mp->base = r->offset;
-    } else if (r->kind == SBK_BODY_MALLOC) {
-        mp->mem = (char *)r->data;
-    } else {
-        mp->mem = malloc(r->len ? r->len : 1);
-        if (!mp->mem) {
-            multipart_free(mp);
-            return NULL;
-        }
-        memcpy(mp->mem, r->data, r->len);
-        sbk_reply_clear(r);
-    }
-    r->kind = SBK_BODY_NONE; /* the generator owns it now */
-    r->fd = -1;
-    r->data = NULL;
-    return mp;
 }
 
 /* ---- the one place that creates MHD responses ---------------------------- */
@@ -225,10 +90,10 @@ static struct MHD_Response *make_response(SbkReply *r, Multipart *mp, SbkInflate
 {
     struct MHD_Response *resp = NULL;
     if (mp) {
-        resp = MHD_create_response_from_callback(mp->total, 64 * 1024, multipart_read, mp,
-                                                 multipart_free);
+        resp = MHD_create_response_from_callback(sbk_multipart_total(mp), 64 * 1024, sbk_multipart_read, mp,
+                                                 sbk_multipart_free);
         if (!resp)
-            multipart_free(mp);
+            sbk_multipart_free(mp);
         return resp;
     }
     if (inf) {
@@ -345,7 +210,7 @@ static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size
         return;
     }
     int rc = 0;
-    *mp = multipart_new(r, &rs, length, ctype, ctype_n, &rc);
+    *mp = sbk_multipart_new(r, &rs, length, ctype, ctype_n, &rc);
     if (!*mp) {
         sbk_reply_error(r, rc == SBK_ELIMIT ? 503 : 500);
         if (rc == SBK_ELIMIT)
@@ -374,7 +239,7 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
         apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype);
     SbkInflater *inf = NULL;
     if (r->kind == SBK_BODY_INFLATE && !mp) {
-        int rc = take_inflater(r, &inf);
+        int rc = sbk_reply_take_inflater(r, &inf);
         if (rc) {
             /* Over the budget for inflation in flight: come back shortly. */
             sbk_reply_error(r, rc == SBK_ELIMIT ? 503 : 500);
@@ -382,7 +247,7 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
                 r->retry_after = 2;
         }
     }
-    int64_t bytes = mp ? (int64_t)mp->total : sbk_reply_body_length(r);
+    int64_t bytes = mp ? (int64_t)sbk_multipart_total(mp) : sbk_reply_body_length(r);
     struct MHD_Response *resp = make_response(r, mp, inf);
     if (!resp)
         return MHD_NO;

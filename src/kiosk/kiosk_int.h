@@ -28,4 +28,10 @@ struct SbkKiosk {
     struct SbkUsage *usage;      /* play counts and drives (usage.c, drives.c) */
 };
 
+/* Deep copy of a configuration (config.c); an empty listen list becomes
+ * 0.0.0.0:8080. 0 or SBK_ENOMEM (dst then holds what was copied). */
+int sbk_kiosk_config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src);
+/* A setting's unsigned number: digits only (no sign), at most max. 0 or SBK_EINVAL. */
+int sbk_kiosk_parse_uint(const char *v, unsigned long long max, unsigned long long *out);
+
 #endif
