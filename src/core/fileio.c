@@ -171,6 +171,31 @@ int sbk_atomic_write_file(const char *path, const void *data, size_t len, SbkErr
     return sbk_atomic_commit(&af, err);
 }
 
+int sbk_read_fd(int fd, int64_t size, const char *name, size_t max_len, char **out, size_t *len,
+                SbkError *err)
+{
+    *out = NULL;
+    if (len)
+        *len = 0;
+    if (size < 0 || (uint64_t)size > max_len)
+        return sbk_err(err, SBK_ELIMIT, "%s is too large (%lld bytes, limit %zu)", name,
+                       (long long)size, max_len);
+    size_t n = (size_t)size;
+    char *buf = malloc(n + 1);
+    if (!buf)
+        return sbk_err(err, SBK_ENOMEM, "out of memory reading %s", name);
+    int e = n ? sbk_pread_all(fd, buf, n, 0) : 0;
+    if (e < 0) {
+        free(buf);
+        return sbk_err_errno(err, -e, "cannot read %s", name);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    return 0;
+}
+
 int sbk_read_file(const char *path, size_t max_len, char **out, size_t *len, SbkError *err)
 {
     *out = NULL;
@@ -180,39 +205,13 @@ int sbk_read_file(const char *path, size_t max_len, char **out, size_t *len, Sbk
     if (fd < 0)
         return sbk_err_errno(err, errno, "cannot open %s", path);
     struct stat st;
-    int ret = 0;
-    char *buf = NULL;
-    if (fstat(fd, &st) < 0) {
+    int ret;
+    if (fstat(fd, &st) < 0)
         ret = sbk_err_errno(err, errno, "cannot read %s", path);
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    else if (!S_ISREG(st.st_mode))
         ret = sbk_err(err, SBK_EINVAL, "%s is not a regular file", path);
-        goto done;
-    }
-    if ((uint64_t)st.st_size > max_len) {
-        ret = sbk_err(err, SBK_ELIMIT, "%s is too large (%lld bytes, limit %zu)", path,
-                      (long long)st.st_size, max_len);
-        goto done;
-    }
-    size_t n = (size_t)st.st_size;
-    buf = malloc(n + 1);
-    if (!buf) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory reading %s", path);
-        goto done;
-    }
-    int e = n ? sbk_pread_all(fd, buf, n, 0) : 0;
-    if (e < 0) {
-        ret = sbk_err_errno(err, -e, "cannot read %s", path);
-        goto done;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    buf = NULL;
-    if (len)
-        *len = n;
-done:
-    free(buf);
+    else
+        ret = sbk_read_fd(fd, (int64_t)st.st_size, path, max_len, out, len, err);
     close(fd);
     return ret;
 }

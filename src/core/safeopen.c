@@ -140,7 +140,6 @@ int sbk_read_beneath(int dirfd, const char *shown, const char *rel, size_t max_l
 {
     struct stat st;
     char name[4200];
-    char *buf = NULL;
     *out = NULL;
     if (len)
         *len = 0;
@@ -148,30 +147,7 @@ int sbk_read_beneath(int dirfd, const char *shown, const char *rel, size_t max_l
     if (fd < 0)
         return fd;
     shown_prefix(name, sizeof name, shown, rel, strlen(rel));
-    int ret = 0;
-    if ((uint64_t)st.st_size > max_len) {
-        ret = sbk_err(err, SBK_ELIMIT, "%s is too large (%lld bytes, limit %zu)", name,
-                      (long long)st.st_size, max_len);
-        goto done;
-    }
-    size_t n = (size_t)st.st_size;
-    buf = malloc(n + 1);
-    if (!buf) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory reading %s", name);
-        goto done;
-    }
-    int e = n ? sbk_pread_all(fd, buf, n, 0) : 0;
-    if (e < 0) {
-        ret = sbk_err_errno(err, -e, "cannot read %s", name);
-        goto done;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    buf = NULL;
-    if (len)
-        *len = n;
-done:
-    free(buf);
+    int ret = sbk_read_fd(fd, (int64_t)st.st_size, name, max_len, out, len, err);
     close(fd);
     return ret;
 }

@@ -47,6 +47,18 @@ void sbk_reply_owned(SbkReply *r, int status, const char *mime, char *data, size
     r->len = len;
 }
 
+void sbk_reply_json_value(SbkReply *r, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s) {
+        sbk_reply_json_error(r, 500, "out of memory");
+        return;
+    }
+    sbk_reply_owned(r, 200, "application/json", s, strlen(s));
+    r->cache = "no-store";
+}
+
 void sbk_reply_json_error(SbkReply *r, int status, const char *msg)
 {
     char *s = NULL;

@@ -44,6 +44,10 @@ void sbk_reply_static(SbkReply *r, int status, const char *mime, const char *tex
 void sbk_reply_owned(SbkReply *r, int status, const char *mime, char *data, size_t len);
 /* {"error": msg} with no-store. */
 void sbk_reply_json_error(SbkReply *r, int status, const char *msg);
+/* 200 with o serialised (compact, no-store); takes o's reference (NULL: out
+ * of memory, answered 500). */
+typedef struct json_t json_t;
+void sbk_reply_json_value(SbkReply *r, json_t *o);
 /* The plain error page for status (text/plain). */
 void sbk_reply_error(SbkReply *r, int status);
 /* Release what the reply owns (fd, data); the reply stays usable. */

@@ -242,14 +242,7 @@ static void handle_info(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatc
         json_array_append_new(urls, json_string(k->lan_urls[i]));
     json_t *o = json_pack("{s:s, s:s, s:o, s:i, s:i}", "name", "sabak", "version", SBK_VERSION,
                           "urls", urls, "lessons", lessons, "damaged", damaged);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s) {
-        sbk_reply_json_error(r, 500, "out of memory");
-        return;
-    }
-    sbk_reply_owned(r, 200, "application/json", s, strlen(s));
-    r->cache = "no-store";
+    sbk_reply_json_value(r, o);
 }
 
 /* The SVG of a QR code: one path of unit squares, a 4-module quiet zone. */

@@ -311,14 +311,7 @@ void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
                           u->id.name, "plays", (json_int_t)total_plays, "seconds",
                           dround(total_secs * 10) / 10, "minutes", minutes(total_secs), "lessons",
                           lessons, "months", months);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s) {
-        sbk_reply_json_error(r, 500, "out of memory");
-        return;
-    }
-    sbk_reply_owned(r, 200, "application/json", s, strlen(s));
-    r->cache = "no-store";
+    sbk_reply_json_value(r, o);
 }
 
 /* ---- GET /api/drives --------------------------------------------------------- */

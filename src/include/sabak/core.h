@@ -61,6 +61,10 @@ int sbk_pread_all(int fd, void *buf, size_t len, off_t off);
 /* Read a whole file into a NUL-terminated malloc'ed buffer; fails with
  * SBK_ELIMIT if larger than max_len. *out is owned by the caller. */
 int sbk_read_file(const char *path, size_t max_len, char **out, size_t *len, SbkError *err);
+/* The first `size` bytes of an open file (fstat's size), NUL-terminated, at
+ * most max_len (else SBK_ELIMIT); `name` is for messages. Does not close fd. */
+int sbk_read_fd(int fd, int64_t size, const char *name, size_t max_len, char **out, size_t *len,
+                SbkError *err);
 
 /* ---- SHA-256 ---------------------------------------------------------- */
 #define SBK_SHA256_HEX 65 /* 64 hex digits + NUL */
