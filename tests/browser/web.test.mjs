@@ -567,6 +567,24 @@ async function browserChecks(origin, lib) {
       await p.close();
     });
 
+    await check('offline player through the kiosk: sandboxed (opaque origin), still plays with its subtitles', async () => {
+      const p = await ctx.newPage();
+      const errs = [];
+      p.on('pageerror', (e) => errs.push(String(e)));
+      const resp = await p.goto(`${origin}/lessons/${L1.id}/index.html`);
+      const csp = resp.headers()['content-security-policy'] || '';
+      assert(/\bsandbox\b/.test(csp) && !/allow-same-origin/.test(csp), `bundle HTML CSP: ${csp}`);
+      await p.waitForFunction(() => document.getElementById('title').textContent !== '', null, { timeout: 5000 });
+      eq(await p.$eval('#title', (e) => e.textContent), L1.title.ky, 'sandboxed player title');
+      // No access to the kiosk's origin: its storage and cookies stay out of reach.
+      eq(await p.evaluate(() => window.origin), 'null', 'sandboxed player origin');
+      await p.waitForFunction(() => document.getElementById('video').readyState >= 1, null, { timeout: 15000 });
+      const langs = await p.evaluate(() => Array.from(document.getElementById('video').textTracks).map((t) => t.language).sort());
+      eq(langs, ['ky', 'ru'], 'sandboxed player track languages');
+      eq(errs, [], 'sandboxed player page errors');
+      await p.close();
+    });
+
     await check('plays: 10 s of real playback report one play, leaving reports the seconds', async () => {
       const stats = () => page.evaluate(() => fetch('/api/stats').then((r) => r.json()));
       const of = (doc) => doc.lessons.filter((l) => l.lesson === L2.id)[0] || { plays: 0, seconds: 0 };
