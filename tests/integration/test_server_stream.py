@@ -151,8 +151,12 @@ def budget(lib, bundle, work):
         mid = entry_path(bundle, "mid.csv")
         socks, heads = open_held(srv, "/lessons/%s/%s" % (LESSON, mid), 4)
         codes = [st.raw_status(h) for h in heads]
-        C.eq("budget: three streams, then 503", codes, [200, 200, 200, 503])
-        C.true("503 has Retry-After", b"\r\nRetry-After: 2" in heads[3], heads[3][:300])
+        # The worker threads take the four connections in no fixed order:
+        # which one is refused varies, that exactly one is does not.
+        C.eq("budget: three streams, then 503", sorted(codes), [200, 200, 200, 503])
+        refused = [h for h in heads if st.raw_status(h) == 503]
+        C.true("503 has Retry-After", refused and b"\r\nRetry-After: 2" in refused[0],
+               refused[0][:300] if refused else heads)
         for s in socks:
             s.close()
         # The server notices the hang-ups on its own schedule: ask again
