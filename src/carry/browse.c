@@ -453,7 +453,7 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
         closedir(d);
     if (n)
         qsort(list, n, sizeof *list, cmp_entry);
-    json_t *root = json_object(), *arr = json_array(), *i18n = json_object();
+    json_t *root = json_object(), *arr = json_array(), *i18n = sbk_embed_i18n(sbk_carry_assets);
     json_t *dropped = json_array();
     for (size_t i = 0; i < n; i++) {
         int keep = 1;
@@ -463,14 +463,6 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
         json_array_append_new(keep ? arr : dropped, list[i]);
     }
     free(list);
-    for (int i = 0; i < SBK_LANG_COUNT; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "i18n/%s.json", sbk_lang_codes[i]);
-        const SbkEmbeddedFile *e = sbk_embed_find(sbk_carry_assets, name);
-        json_t *strings = e ? json_loadb((const char *)e->data, e->len, 0, NULL) : NULL;
-        if (strings)
-            json_object_set_new(i18n, sbk_lang_codes[i], strings);
-    }
     json_object_set_new(root, "lessons", arr);
     json_object_set_new(root, "i18n", i18n);
     char *data = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));

@@ -214,7 +214,8 @@ static int player_data(Pack *p, char **out, SbkError *err)
     SbkManifest view = p->m;
     char *mjson = NULL, *rest = NULL;
     size_t mlen = 0;
-    json_t *root = json_object(), *subs = json_object(), *i18n = json_object();
+    json_t *root = json_object(), *subs = json_object(),
+           *i18n = sbk_embed_i18n(sbk_offline_assets);
     int ret;
     view.files++;
     view.n_files--;
@@ -226,14 +227,6 @@ static int player_data(Pack *p, char **out, SbkError *err)
         goto done;
     for (int i = 0; i < p->n_subs; i++)
         json_object_set_new(subs, p->subs[i].lang, json_stringn(p->subs[i].vtt, p->subs[i].vtt_len));
-    for (int i = 0; i < SBK_LANG_COUNT; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "i18n/%s.json", sbk_lang_codes[i]);
-        const SbkEmbeddedFile *e = sbk_embed_find(sbk_offline_assets, name);
-        json_t *strings = e ? json_loadb((const char *)e->data, e->len, 0, NULL) : NULL;
-        if (strings)
-            json_object_set_new(i18n, sbk_lang_codes[i], strings);
-    }
     json_object_set(root, "subtitles", subs);
     json_object_set(root, "i18n", i18n);
     rest = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

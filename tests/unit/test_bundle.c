@@ -103,12 +103,7 @@ static void fixture_manifest(SbkManifest *m, SbkManifestFile files[4])
 static int setup_all(void **state)
 {
     (void)state;
-    const char *base = getenv("SABAK_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(g_dir, sizeof g_dir, "%s/test_bundle-XXXXXX", base);
-    if (!mkdtemp(g_dir))
+    if (test_tmpdir(g_dir, sizeof g_dir, "test_bundle") < 0)
         return -1;
     g_fx.video = malloc(VIDEO_SIZE);
     g_fx.audio = malloc(AUDIO_SIZE);
@@ -130,11 +125,7 @@ static int teardown_all(void **state)
     free(g_fx.video);
     free(g_fx.audio);
     free(g_fx.manifest);
-    if (getenv("SABAK_KEEP_TMP"))
-        return 0;
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(g_dir);
 }
 
 static size_t fixture_inputs(SbkBundleInput in[5])

@@ -945,22 +945,13 @@ static void test_startup_1000(void **state)
 static int setup_all(void **state)
 {
     (void)state;
-    const char *base = getenv("SABAK_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(g_base, sizeof g_base, "%s/test_library-XXXXXX", base);
-    return mkdtemp(g_base) ? 0 : -1;
+    return test_tmpdir(g_base, sizeof g_base, "test_library");
 }
 
 static int teardown_all(void **state)
 {
     (void)state;
-    if (getenv("SABAK_KEEP_TMP"))
-        return 0;
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_base);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(g_base);
 }
 
 int main(void)

@@ -3,7 +3,10 @@
 #define SABAK_TESTUTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sabak/bundle.h"
 #include "sabak/core.h"
@@ -33,4 +36,25 @@ static inline void set_file(SbkManifestFile *f, const char *path, const char *ki
     sbk_sha256_hex(data, n, f->sha256);
 }
 
+/* A fresh folder for one test program under $SABAK_TEST_TMP (or /tmp):
+ * <base>/<name>-XXXXXX written to buf. 0, or -1 if it cannot be made. */
+static inline int test_tmpdir(char *buf, size_t n, const char *name)
+{
+    const char *base = getenv("SABAK_TEST_TMP");
+    if (!base || !*base)
+        base = "/tmp";
+    mkdir(base, 0755);
+    snprintf(buf, n, "%s/%s-XXXXXX", base, name);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Remove that folder, unless $SABAK_KEEP_TMP is set. 0 or -1. */
+static inline int test_tmpdir_remove(const char *dir)
+{
+    if (getenv("SABAK_KEEP_TMP"))
+        return 0;
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
 #endif

@@ -19,6 +19,14 @@ typedef struct SbkEmbeddedFile {
  * `path`, or NULL. */
 const SbkEmbeddedFile *sbk_embed_find(const SbkEmbeddedFile *table, const char *path);
 
+/* The interface strings of every language in `table` (i18n/<lang>.json), as
+ * one JSON object {"ky": {...}, "ru": {...}, ...} for a page that carries
+ * them inline (the offline player, the drive's catalog). A language whose
+ * file is missing or unreadable is left out. New reference (a jansson
+ * json_t *), NULL when out of memory. */
+struct json_t;
+struct json_t *sbk_embed_i18n(const SbkEmbeddedFile *table);
+
 #ifdef __cplusplus
 }
 #endif
