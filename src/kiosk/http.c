@@ -84,6 +84,15 @@ static ssize_t zbody_read(void *cls, uint64_t pos, char *buf, size_t max)
     return got;
 }
 
+/* A 304 has no body, but MHD 0.9.75 sends the response's size as its
+ * Content-Length. RFC 9110 8.6 allows only the 200's length there, so the
+ * response claims that size and is never read. */
+static ssize_t no_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls, (void)pos, (void)buf, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 /* Returns a response owning the body (fd closed / data freed by MHD), or
  * NULL after releasing the body itself. */
 static struct MHD_Response *make_response(SbkReply *r, Multipart *mp, SbkInflater *inf)
@@ -164,7 +173,7 @@ static int narrow_body(SbkReply *r, const SbkRange *rg)
 /* Conditionals and Range for an entity; may change status and body. Fills
  * content_range and, for several ranges, *mp and ctype. */
 static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size_t cr_n,
-                         Multipart **mp, char *ctype, size_t ctype_n)
+                         Multipart **mp, char *ctype, size_t ctype_n, int64_t *length_304)
 {
     SbkCondRequest c = {
         .if_match = sbk_http_header(req, MHD_HTTP_HEADER_IF_MATCH),
@@ -175,6 +184,7 @@ static void apply_entity(SbkRequest *req, SbkReply *r, char *content_range, size
     };
     int cond = sbk_cond_evaluate(&c, r->etag, r->mtime);
     if (cond == 304) {
+        *length_304 = sbk_reply_body_length(r);
         sbk_reply_clear(r);
         r->status = 304;
         return;
@@ -235,8 +245,10 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
 {
     char content_range[96] = "", ctype[96] = "", lastmod[40] = "";
     Multipart *mp = NULL;
+    int64_t length_304 = -1;
     if (r->entity && r->status == 200)
-        apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype);
+        apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype,
+                     &length_304);
     SbkInflater *inf = NULL;
     if (r->kind == SBK_BODY_INFLATE && !mp) {
         int rc = sbk_reply_take_inflater(r, &inf);
@@ -248,7 +260,10 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
         }
     }
     int64_t bytes = mp ? (int64_t)sbk_multipart_total(mp) : sbk_reply_body_length(r);
-    struct MHD_Response *resp = make_response(r, mp, inf);
+    struct MHD_Response *resp =
+        r->status == 304 && length_304 >= 0
+            ? MHD_create_response_from_callback((uint64_t)length_304, 1, no_body_read, NULL, NULL)
+            : make_response(r, mp, inf);
     if (!resp)
         return MHD_NO;
     if (r->status != 304) {

@@ -102,6 +102,16 @@ def conditionals(srv, url, data, etag, what):
     C.eq(what + " If-None-Match -> 304", status, 304)
     C.eq(what + " 304 ETag", h.get("etag"), etag)
     C.eq(what + " 304 no body", body, b"")
+    # RFC 9110 8.6: a 304 may carry only the 200's Content-Length (MHD sent
+    # "Content-Length: 0"), and the next answer on the connection follows it.
+    raw = srv.raw(("GET %s HTTP/1.1\r\nHost: k\r\nIf-None-Match: %s\r\n\r\n"
+                   "HEAD %s HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n"
+                   % (url, etag, url)).encode())
+    head304, _, rest = raw.partition(b"\r\n\r\n")
+    lengths = [l.split(b":", 1)[1].strip() for l in head304.split(b"\r\n")
+               if l.lower().startswith(b"content-length:")]
+    C.eq(what + " 304 Content-Length is the 200's", lengths, [str(len(data)).encode()])
+    C.eq(what + " answer after the 304", rest.split(b"\r\n", 1)[0], b"HTTP/1.1 200 OK")
     status, h, body = srv.request(url, headers={"If-None-Match": '"other", ' + etag})
     C.eq(what + " If-None-Match list -> 304", status, 304)
     status, h, body = srv.request(url, headers={"If-None-Match": '"other"'})
