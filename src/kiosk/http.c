@@ -332,6 +332,12 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
         value = "";
     if (key[strcspn(key, " \t")] != '\0')
         h->bad_name = 1; /* "Content-Length : 5" must not slip by as another field */
+    /* An obs-fold line reaches us glued onto the name ("Content-Length7"),
+     * and MHD then frames the request without it: a framing field name
+     * with anything after it is refused (RFC 9112 5.2). */
+    if ((strncasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH, 14) == 0 && key[14]) ||
+        (strncasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, 17) == 0 && key[17]))
+        h->bad_name = 1;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         h->n_cl++;
         const char *p = value;
