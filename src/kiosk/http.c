@@ -321,17 +321,37 @@ typedef struct HeaderScan {
     int64_t cl;
 } HeaderScan;
 
+/* RFC 9110 5.6.2: a field name is one or more tchar. */
+static int is_token(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int alnum = (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+        if (!alnum && !(c && strchr("!#$%&'*+-.^_`|~", c)))
+            return 0;
+    }
+    return 1;
+}
+
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     HeaderScan *h = cls;
     (void)kind;
     if (!key)
         return MHD_YES;
     if (!value)
-        value = "";
-    if (key[strcspn(key, " \t")] != '\0')
-        h->bad_name = 1; /* "Content-Length : 5" must not slip by as another field */
+        value = "", value_size = 0;
+    /* "Content-Length : 5", an empty name or other bytes outside a token
+     * must not slip by as another field. */
+    if (!is_token(key, key_size))
+        h->bad_name = 1;
+    /* RFC 9110 5.5: CR, LF or NUL inside a field value is refused. */
+    if (memchr(value, '\r', value_size) || memchr(value, '\n', value_size) ||
+        strlen(value) != value_size)
+        h->bad_name = 1;
     /* An obs-fold line reaches us glued onto the name ("Content-Length7"),
      * and MHD then frames the request without it: a framing field name
      * with anything after it is refused (RFC 9112 5.2). */
@@ -369,13 +389,15 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* 0 when the framing headers are sane, else the status to answer with. */
-static int check_framing(SbkRequest *req)
+static int check_framing(SbkRequest *req, const char *version)
 {
     HeaderScan h = {0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &h);
     if (h.n_cl == 1 && !h.cl_bad && h.cl > MAX_DROPPED_BODY && !h.bad_name && !h.n_te)
         return 413; /* a body nobody reads, over the limit: say so before closing */
-    if (h.n_host > 1 || h.n_cl > 1 || h.cl_bad || h.bad_name || h.n_te > 1 || (h.n_te && h.n_cl))
+    /* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. */
+    int need_host = version && strcmp(version, MHD_HTTP_VERSION_1_0) != 0;
+    if (h.n_host > 1 || (need_host && h.n_host == 0) || h.n_cl > 1 || h.cl_bad || h.bad_name || h.n_te > 1 || (h.n_te && h.n_cl))
         return 400;
     if (h.te_unknown)
         return 501;
@@ -477,7 +499,6 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
 {
     SbkKiosk *k = cls;
     SbkRequest *req = *con_cls;
-    (void)version;
     if (!req || !req->conn) {
         if (!req)
             req = calloc(1, sizeof *req);
@@ -499,7 +520,7 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         /* The method goes to the log too: escaped like the target. */
         log_target(req->method, req->method_log, sizeof req->method_log);
         client_address(conn, req->client, sizeof req->client);
-        int framing = req->too_many_args ? 414 : check_framing(req);
+        int framing = req->too_many_args ? 414 : check_framing(req, version);
         int known = strcmp(req->method, "GET") == 0 || req->head ||
                     strcmp(req->method, "OPTIONS") == 0 || post_allowed(req, url);
         if (framing == 413 && !known)

@@ -270,7 +270,10 @@ static int start_daemon(SbkKiosk *k, const char *listen, SockAddr *bound, unsign
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->memory_limit,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        /* 0, not 1: MHD 0.9.75's strict mode adds only the Host check,
+         * whose 400 repeats its header block; http.c checks Host, field
+         * names and values itself (same answers otherwise, RELIABILITY.md). */
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, c->backlog,
         MHD_OPTION_NOTIFY_COMPLETED, sbk_http_completed, k,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,

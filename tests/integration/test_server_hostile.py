@@ -16,8 +16,7 @@ LESSON = "hostile-lesson-01"
 
 
 def count_answers(resp):
-    """How many /healthz answers (libmicrohttpd 0.9.75 repeats the header block
-    of its own 400 pages, so status lines are not counted)."""
+    """How many /healthz answers."""
     return resp.count(b"\nlessons: ")
 
 
@@ -59,6 +58,10 @@ def smuggling(srv):
         ("obs-fold Transfer-Encoding",
          "POST /api/plays HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
          (400,)),
+        ("CR inside a field value",
+         "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", (400,)),
+        ("field name outside token",
+         "GET / HTTP/1.1\r\nHost: x\r\nX(A): v\r\n\r\n", (400,)),
         ("absolute-form target",
          "GET http://x/lessons/%s/poster.jpg HTTP/1.1\r\nHost: x\r\n\r\n" % LESSON, (400, 404)),
         ("NUL in the path",
@@ -68,6 +71,12 @@ def smuggling(srv):
         # A second request rides behind the first: it must never be answered.
         data = (req + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").encode()
         resp = srv.raw(data, timeout=5)
+        # One answer, one header block (MHD 0.9.75's own 400 for a missing
+        # Host sent its header block twice; the kiosk answers that one now).
+        # MHD still answers a Content-Length it cannot parse before the
+        # kiosk sees the request, with the doubled block: docs/RELIABILITY.md.
+        if not name.startswith("Content-Length list"):
+            C.eq(name + ": one status line", resp.count(b"HTTP/1.1 "), 1)
         code = st.raw_status(resp)
         C.true(name, code in allowed, "got %r: %r" % (code, resp[:120]))
         C.eq(name + ": smuggled request not answered", count_answers(resp), 0)
