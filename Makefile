@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make run    install what is missing, build, pack the sample lessons, serve them
 #   make test   install what is missing, build, run every test (also under ASan+UBSan, threads under TSan)
-# Others: make build, make fuzz (60 s per target), make stress, make bench, make clean.
+# Others: make build, make fuzz (60 s per target), make stress, make bench, make clean,
+#   make deb (the Debian packages sabak and sabak-pack into ./deb/, packaging/debian).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -17,7 +18,7 @@ LIBRARY    ?= library
 CMAKE_FLAGS = -DSABAK_WERROR=$(WERROR)
 
 .PHONY: all deps build build-asan build-tsan test test-unit test-asan test-browser run samples library \
-        fuzz stress bench clean
+        fuzz stress bench clean deb
 
 all: build
 
@@ -82,6 +83,12 @@ bench: build
 	tools/install-deps --bench
 	tools/bench/encode
 	tools/bench/serve
+
+# The Debian packages, built the Debian way from a clean copy of the tree
+# (packaging/build-deb: packaging/debian -> debian/, dpkg-buildpackage -us -uc -b).
+# make test builds and checks them too (tests/integration/test_package_deb.py).
+deb: deps
+	SABAK_DEB_JOBS=$(JOBS) packaging/build-deb deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -34,6 +34,7 @@ static const char usage_text[] =
     "                      same bytes on every machine\n"
     "  -q, --quiet         no progress line and no notes, only errors\n"
     "  -v, --verbose       also print what the probe found\n"
+    "  -V, --version       print the version\n"
     "  -h, --help          show this help\n"
     "\n"
     "A damaged recording is an error (\"recording.mp4 is damaged: decoding failed\n"
@@ -99,11 +100,12 @@ int main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"tiers", required_argument, NULL, 't'},
         {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *tiers = NULL;
     int jobs = 0, quiet = 0, verbose = 0, c;
-    while ((c = getopt_long(argc, argv, "o:t:j:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:t:j:qvVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 't': tiers = optarg; break;
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage_text, stdout); return CLI_OK;
+        case 'V': printf("sabak-pack %s\n", SBK_VERSION); return CLI_OK;
         default: fputs("Try 'sabak pack --help'.\n", stderr); return CLI_USAGE;
         }
     }

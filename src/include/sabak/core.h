@@ -13,7 +13,11 @@
 extern "C" {
 #endif
 
-#define SBK_VERSION "0.1.0"
+/* The one version string: CMake's project(VERSION), passed to every
+ * compile (CMakeLists.txt); debian/changelog must match it. */
+#ifndef SBK_VERSION
+#error "SBK_VERSION comes from project(VERSION) in CMakeLists.txt"
+#endif
 
 /* ---- logging --------------------------------------------------------- */
 typedef enum { SBK_LOG_ERROR = 0, SBK_LOG_WARN, SBK_LOG_INFO, SBK_LOG_DEBUG } SbkLogLevel;
