@@ -158,24 +158,33 @@
   }
 
   /* Estimate what the link sustains from the resource timings of what the page
-   * already fetched (scripts, catalog JSON, posters): bytes over the time the
-   * bodies were flowing. The round trip before each first byte is latency,
-   * not a lack of bandwidth: counting it made a 300 kbit/s link with 400 ms
-   * of latency look like 113 kbit/s, and auto never chose a tier that fit. */
+   * already fetched (scripts, strings, catalog JSON, posters): bytes over the
+   * time they were flowing. Each request's first ~round trip is latency, not a
+   * lack of bandwidth: counting it made a 300 kbit/s link with 400 ms of
+   * latency look like 113 kbit/s, and auto never chose a tier that fit. The
+   * round trip is taken as the quickest request's whole time (browsers place
+   * it before or after responseStart depending on where the delay is), and
+   * requests that flowed side by side count their shared time once. */
   function measureFromTimings() {
     if (!window.performance || !performance.getEntriesByType) return 0;
     var list = performance.getEntriesByType('resource');
-    var bytes = 0;
-    var spans = [];
+    var use = [];
+    var rtt = Infinity;
     for (var i = 0; i < list.length; i++) {
       var e = list[i];
       var size = e.transferSize || e.encodedBodySize || 0;
-      if (size < 8192 || !(e.responseEnd > e.requestStart) || e.requestStart <= 0) continue;
-      bytes += size;
-      spans.push(flowSpan(e.requestStart, e.responseStart || e.requestStart, e.responseEnd));
+      if (size <= 0 || !(e.responseEnd > e.requestStart) || e.requestStart <= 0) continue;
+      use.push([e.requestStart, e.responseEnd, size]);
+      rtt = Math.min(rtt, e.responseEnd - e.requestStart);
+    }
+    var bytes = 0;
+    var spans = [];
+    for (i = 0; i < use.length; i++) {
+      bytes += use[i][2];
+      spans.push([use[i][0] + rtt, use[i][1]]);
     }
     if (bytes < 16384) return 0;
-    return bytes * 8 / (Math.max(unionMs(spans), 1) / 1000);
+    return bytes * 8 / (Math.max(unionMs(spans), 50) / 1000);
   }
 
   /* A small ranged fetch of a media file when the page has measured nothing yet. */
@@ -581,6 +590,7 @@
     if (this.mode === 'auto') {
       estimateBandwidth(lesson).then(function (bw) {
         if (self.video !== v || state.player !== self) return;
+        v.setAttribute('data-bw', String(Math.round(bw)));  /* what auto went by */
         self.load(autoTier(self.list, bw));
       });
     } else {
@@ -599,6 +609,8 @@
     v.removeAttribute('src');
     v.removeAttribute('poster');
     v.load();
+    v.removeAttribute('data-tier');
+    v.removeAttribute('data-bw');
     if (this.resizer) this.resizer.disconnect();
     clearTimeout(this.liftTimer);
     $('cue-top').hidden = true;
