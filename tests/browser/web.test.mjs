@@ -14,41 +14,41 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const acorn = require('acorn');
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SRC = process.env.SABAK_SRC || path.resolve(HERE, '..', '..');
-const SABAK = process.env.SABAK || path.join(SRC, 'build', 'sabak');
-const BUILD = process.env.SABAK_BUILD || path.dirname(SABAK);
-const TMP_ROOT = process.env.SABAK_TEST_TMP || os.tmpdir();
-const SHOTS = path.join(BUILD, 'screenshots');
-const WEB = path.join(SRC, 'web');
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SRC = process.env.SABAK_SRC || path.resolve(HERE, '..', '..');
+export const SABAK = process.env.SABAK || path.join(SRC, 'build', 'sabak');
+export const BUILD = process.env.SABAK_BUILD || path.dirname(SABAK);
+export const TMP_ROOT = process.env.SABAK_TEST_TMP || os.tmpdir();
+export const SHOTS = path.join(BUILD, 'screenshots');
+export const WEB = path.join(SRC, 'web');
 
 // ---- the fixture -----------------------------------------------------------
-const L1 = {
+export const L1 = {
   id: 'municipal-website-01', topic: 'municipal-website', order: 1,
   title: { ky: 'Айыл өкмөтүнүн сайтына жаңылык кошуу', ru: 'Как добавить новость на сайт айыл окмоту',
            en: 'Adding news to the municipal website' },
 };
-const L2 = {
+export const L2 = {
   id: 'citizen-budget-01', topic: 'citizen-budget', order: 1,
   title: { ky: 'Жарандык бюджет: киришүү', ru: 'Гражданский бюджет: введение', en: 'Citizen budget: introduction' },
 };
 // Cue 2 of each language is checked in the player; the Russian cue 3 holds
 // "черновик", a word found nowhere else (titles, descriptions, Kyrgyz text).
-const KY_CUES = [
+export const KY_CUES = [
   [1.0, 4.0, 'Саламатсыздарбы! Бүгүн сайт менен иштейбиз.'],
   [5.0, 9.0, 'Айыл өкмөтүнүн бюджети ачык болушу керек.'],
   [12.5, 15.0, 'Жаңылыкты сактап, кийин жарыялаңыз.'],
 ];
-const RU_CUES = [
+export const RU_CUES = [
   [1.0, 4.0, 'Здравствуйте! Сегодня мы работаем с сайтом.'],
   [5.0, 9.0, 'Бюджет айыл окмоту должен быть открытым.'],
   [12.5, 15.0, 'Сохраните черновик и опубликуйте позже.'],
 ];
-const RU_ONLY_WORD = 'черновик';
+export const RU_ONLY_WORD = 'черновик';
 
-function srt(cues) {
+export function srt(cues) {
   const ts = (s) => {
     const ms = Math.round(s * 1000);
     const p = (n, w) => String(n).padStart(w, '0');
@@ -74,14 +74,14 @@ function cp1251(text) {
   return Buffer.from(out);
 }
 
-function run(cmd, args, opts = {}) {
+export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
   return r;
 }
 
-function makeLessons(work) {
+export function makeLessons(work) {
   const rec = path.join(work, 'recording.mp4');
   run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=15:d=20', '-f', 'lavfi', '-i', 'sine=f=440:d=20:sample_rate=44100',
@@ -107,7 +107,7 @@ function makeLessons(work) {
   return lib;
 }
 
-function startServer(lib) {
+export function startServer(lib) {
   return new Promise((resolve, reject) => {
     const proc = spawn(SABAK, ['serve', '--library', lib, '--listen', '127.0.0.1:0', '--web-dir', WEB],
       { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -127,10 +127,10 @@ function startServer(lib) {
   });
 }
 
-// ---- a tiny runner ---------------------------------------------------------
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
+// ---- a tiny runner (shared with firefox.test.mjs, which imports this file) ---------------------------------------------------------
+export let passed = 0;
+export let failed = 0;
+export async function check(name, fn) {
   try {
     await fn();
     passed++;
@@ -140,13 +140,13 @@ async function check(name, fn) {
     console.log(`FAIL ${name}\n     ${String(e && e.stack || e).split('\n').slice(0, 4).join('\n     ')}`);
   }
 }
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-function eq(actual, expected, what) {
+export function assert(cond, msg) { if (!cond) throw new Error(msg); }
+export function eq(actual, expected, what) {
   const a = JSON.stringify(actual);
   const b = JSON.stringify(expected);
   if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
 }
-function near(actual, expected, tol, what) {
+export function near(actual, expected, tol, what) {
   if (!(Math.abs(actual - expected) <= tol)) throw new Error(`${what}: expected ${expected} ± ${tol}, got ${actual}`);
 }
 
@@ -896,4 +896,5 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-main();
+// Run only when this file is the program, not when firefox.test.mjs imports it.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
