@@ -709,6 +709,12 @@ async function browserChecks(origin, lib) {
     });
 
     await check('navigation: "All lessons" shows all lessons, not the last search', async () => {
+      await page.goto(origin + '/#/');
+      await page.waitForSelector('#view-home:not([hidden])');
+      await page.fill('#search-input', RU_ONLY_WORD);
+      await page.waitForSelector('#search-results:not([hidden]) .result', { timeout: 5000 });
+      await page.click('.hit-link');
+      await page.waitForSelector('#view-lesson:not([hidden])');
       await page.click('#view-lesson .back');
       await page.waitForSelector('.card');
       eq(await page.$eval('#search-input', (e) => e.value), '', 'search box');
