@@ -136,34 +136,68 @@
   }
 
   /* ---- throughput ------------------------------------------------------- */
+  /* The time data was flowing, in ms: a response's body time (first byte to
+   * last), but never less than half its whole time, so that a body that came
+   * in one piece with its headers does not look infinitely fast. */
+  function flowSpan(t0, t1, t2) {
+    return [Math.min(t0 + (t2 - t0) / 2, Math.max(t0, Math.min(t1, t2))), t2];
+  }
+
+  /* The length of the union of [start, end] spans: responses that flowed side
+   * by side shared the link, so their times must not be added up. */
+  function unionMs(spans) {
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var total = 0;
+    var end = -Infinity;
+    for (var i = 0; i < spans.length; i++) {
+      var a = Math.max(spans[i][0], end);
+      if (spans[i][1] > a) total += spans[i][1] - a;
+      if (spans[i][1] > end) end = spans[i][1];
+    }
+    return total;
+  }
+
   /* Estimate what the link sustains from the resource timings of what the page
-   * already fetched (catalog JSON, posters). Bytes over the whole request time,
-   * latency included, so the estimate errs low. */
+   * already fetched (scripts, strings, catalog JSON, posters): bytes over the
+   * time they were flowing. Each request's first ~round trip is latency, not a
+   * lack of bandwidth: counting it made a 300 kbit/s link with 400 ms of
+   * latency look like 113 kbit/s, and auto never chose a tier that fit. The
+   * round trip is taken as the quickest request's whole time (browsers place
+   * it before or after responseStart depending on where the delay is), and
+   * requests that flowed side by side count their shared time once. */
   function measureFromTimings() {
     if (!window.performance || !performance.getEntriesByType) return 0;
     var list = performance.getEntriesByType('resource');
-    var bytes = 0;
-    var ms = 0;
+    var use = [];
+    var rtt = Infinity;
     for (var i = 0; i < list.length; i++) {
       var e = list[i];
       var size = e.transferSize || e.encodedBodySize || 0;
-      if (size < 8192 || !(e.responseEnd > e.requestStart) || e.requestStart <= 0) continue;
-      bytes += size;
-      ms += e.responseEnd - e.requestStart;
+      if (size <= 0 || !(e.responseEnd > e.requestStart) || e.requestStart <= 0) continue;
+      use.push([e.requestStart, e.responseEnd, size]);
+      rtt = Math.min(rtt, e.responseEnd - e.requestStart);
+    }
+    var bytes = 0;
+    var spans = [];
+    for (i = 0; i < use.length; i++) {
+      bytes += use[i][2];
+      spans.push([use[i][0] + rtt, use[i][1]]);
     }
     if (bytes < 16384) return 0;
-    return bytes * 8 / (Math.max(ms, 1) / 1000);
+    return bytes * 8 / (Math.max(unionMs(spans), 50) / 1000);
   }
 
   /* A small ranged fetch of a media file when the page has measured nothing yet. */
   function measureByProbe(url) {
     var n = 65536;
     var t0 = Date.now();
+    var t1 = t0;
     return fetch(url, { headers: { Range: 'bytes=0-' + (n - 1) }, cache: 'no-store' }).then(function (r) {
+      t1 = Date.now();
       return r.arrayBuffer();
     }).then(function (buf) {
-      var ms = Math.max(Date.now() - t0, 1);
-      return buf.byteLength * 8 / (ms / 1000);
+      var span = flowSpan(t0, t1, Date.now());
+      return buf.byteLength * 8 / (Math.max(span[1] - span[0], 1) / 1000);
     }, function () { return 0; });
   }
 
@@ -209,6 +243,12 @@
     return v === 'quality.' + tier ? tier : v;
   }
 
+  /* On cards, what a size is for ("for a phone"), not the tier's name. */
+  function cardTierLabel(tier) {
+    var v = t('card.tiers.' + tier);
+    return v === 'card.tiers.' + tier ? tierLabel(tier) : v;
+  }
+
   function renderCard(lesson) {
     var title = pick(lesson.title);
     var meta = [];
@@ -221,7 +261,7 @@
     }
     var sizes = (lesson.renditions || []).map(function (r) {
       /* No-break spaces: a tier and its size never part at a line end. */
-      return (tierLabel(r.tier) + ' ' + fmtSize(r.size)).replace(/ /g, '\u00a0');
+      return (cardTierLabel(r.tier) + ' ' + fmtSize(r.size)).replace(/ /g, '\u00a0');
     });
     var img = el('img', { className: 'poster', src: lesson.thumbnail || lesson.poster, alt: '',
       loading: 'lazy', width: '320', height: '180' });
@@ -408,7 +448,9 @@
             highlight(h.text, words)]);
           a.lastChild.className = 'hit-text';
           if (h.lang) a.lastChild.setAttribute('lang', h.lang);
-          a.setAttribute('aria-label', t('search.openAt', { time: fmtTime(h.start) }) + ': ' + h.text);
+          /* The accessible name starts with what is seen (time, line), then
+           * says where the link goes. */
+          a.appendChild(el('span', { className: 'sr', text: ' (' + t('search.openAt', { time: fmtTime(h.start) }) + ')' }));
           return el('li', { className: 'hit hit-subs' }, [a]);
         }
         var item = el('li', { className: 'hit' }, [
@@ -466,10 +508,15 @@
     this.lesson = lesson;
     this.video = $('video');
     this.list = playableRenditions(this.video, lesson);
-    this.mode = storeGet('quality') || 'auto';
+    /* A manual quality holds for this lesson only, unless the person ticked
+     * "for all lessons" (the plain 'quality' key). */
+    this.mode = storeGet('quality.' + lesson.id) || storeGet('quality') || 'auto';
     if (this.mode !== 'auto' && !this.has(this.mode)) this.mode = 'auto';
     this.tier = null;
     this.waits = [];
+    this.stalls = [];
+    this.liftTimer = 0;
+    this.pointerAt = 0;
     this.lastSave = 0;
     this.pendingSeek = startAt;
     this.resumePlay = false;
@@ -519,6 +566,23 @@
     });
     this.on(v, 'error', this.onError);
     this.on(window, 'pagehide', function () { this.save(true); this.watch.end(true); });
+    /* The browser's controls show while paused and for a while after the
+     * pointer moves over the video: the cues move up out of their way. */
+    ['play', 'pause', 'ended', 'mousemove', 'pointerdown', 'touchstart', 'focus'].forEach(function (type) {
+      self.on(v, type, function () {
+        if (type !== 'play' && type !== 'pause' && type !== 'ended') this.pointerAt = Date.now();
+        this.lift();
+      });
+    });
+    this.on(v, 'loadedmetadata', this.sizeCues);
+    this.on(window, 'resize', this.sizeCues);
+    if (window.ResizeObserver) {
+      this.resizer = new ResizeObserver(function () { self.sizeCues(); });
+      this.resizer.observe(v);
+    }
+    this.sizeCues();
+    this.lift();
+    $('stall-hint').hidden = true;
     if (!this.list.length) {
       setStatus(t('errors.noPlayable'));
       return;
@@ -526,6 +590,7 @@
     if (this.mode === 'auto') {
       estimateBandwidth(lesson).then(function (bw) {
         if (self.video !== v || state.player !== self) return;
+        v.setAttribute('data-bw', String(Math.round(bw)));  /* what auto went by */
         self.load(autoTier(self.list, bw));
       });
     } else {
@@ -544,7 +609,14 @@
     v.removeAttribute('src');
     v.removeAttribute('poster');
     v.load();
+    v.removeAttribute('data-tier');
+    v.removeAttribute('data-bw');
+    if (this.resizer) this.resizer.disconnect();
+    clearTimeout(this.liftTimer);
     $('cue-top').hidden = true;
+    $('cue-main').hidden = true;
+    $('player').className = 'player';
+    $('stall-hint').hidden = true;
   };
 
   /* (Re)load the sources with `tier` first, keeping position, rate and play state. */
@@ -557,6 +629,7 @@
     }
     this.tier = tier;
     this.waits = [];
+    this.stalls = [];
     var sources = v.querySelectorAll('source');
     for (var i = 0; i < sources.length; i++) v.removeChild(sources[i]);
     var first = v.firstChild;
@@ -631,8 +704,16 @@
   Player.prototype.onWaiting = function () {
     var self = this;
     var v = this.video;
-    if (this.mode !== 'auto' || v.paused || v.seeking) return;
+    if (v.paused || v.seeking) return;
     var now = Date.now();
+    if (this.mode !== 'auto') {
+      /* A manual tier is not changed behind the person's back; after two
+       * stalls in it within a minute, offer Auto. */
+      this.stalls = this.stalls.filter(function (w) { return now - w < 60000; });
+      this.stalls.push(now);
+      if (this.stalls.length >= 2) $('stall-hint').hidden = false;
+      return;
+    }
     this.waits = this.waits.filter(function (w) { return now - w < 30000; });
     this.waits.push(now);
     var down = function () {
@@ -662,17 +743,33 @@
       o.hidden = o.disabled;
     }
     sel.value = this.mode;
+    this.showQualityAll();
+  };
+
+  /* "Use this quality for all lessons": offered with a manual choice. */
+  Player.prototype.showQualityAll = function () {
+    var global = storeGet('quality');
+    $('quality-all').checked = global !== null && global !== 'auto';
+    $('quality-all-box').hidden = this.mode === 'auto' && !$('quality-all').checked;
   };
 
   Player.prototype.setQuality = function (mode) {
     this.mode = mode;
-    storeSet('quality', mode);
+    storeSet('quality.' + this.lesson.id, mode);
+    if ($('quality-all').checked) storeSet('quality', mode === 'auto' ? null : mode);
+    $('quality-select').value = mode;
+    this.showQualityAll();
+    $('stall-hint').hidden = true;
+    this.stalls = [];
     var tier = mode === 'auto' ? autoTier(this.list, state.bandwidth) : mode;
     if (tier && tier !== this.tier) this.load(tier);
   };
 
-  /* One <track> per subtitle language. Two at once: the first is drawn by the
-   * browser, the second is kept "hidden" and drawn by us at the top. */
+  /* One <track> per subtitle language, kept "hidden": the page draws the
+   * active cues itself (drawCues), the first language over the bottom of the
+   * picture, the second at the top, or in a strip under the picture on
+   * narrow screens. The browser's own cues are ~5% of the video's height:
+   * 10 px on a phone, under the controls while they show. */
   Player.prototype.buildTracks = function () {
     var v = this.video;
     var subs = this.lesson.subtitles || [];
@@ -680,7 +777,7 @@
     subs.forEach(function (s) {
       var tr = el('track', { kind: 'subtitles', src: s.url, srclang: s.lang, label: langName(s.lang) });
       v.appendChild(tr);
-      tr.addEventListener('cuechange', function () { self.drawTop(); });
+      tr.addEventListener('cuechange', function () { self.drawCues(); });
     });
     var sel = $('captions-select');
     clear(sel);
@@ -721,26 +818,56 @@
     var tracks = this.video.textTracks;
     for (var i = 0; i < tracks.length; i++) {
       var tr = tracks[i];
-      if (tr.language === parts[0]) tr.mode = 'showing';
-      else if (parts.length > 1 && tr.language === parts[1]) tr.mode = 'hidden';
-      else tr.mode = 'disabled';
+      tr.mode = parts.indexOf(tr.language) >= 0 ? 'hidden' : 'disabled';
     }
-    this.drawTop();
+    $('player').className = 'player' + (parts.length > 1 ? ' two' : '') + (this.lifted ? ' lifted' : '');
+    this.drawCues();
   };
 
-  Player.prototype.drawTop = function () {
-    var parts = (this.captionMode || 'off').split('+');
-    var box = $('cue-top');
-    if (parts.length < 2) { box.hidden = true; return; }
-    var tracks = this.video.textTracks;
+  /* The active cues of one language, as one box of lines (markup removed). */
+  function fillCueBox(box, tracks, lang) {
     var lines = [];
     for (var i = 0; i < tracks.length; i++) {
-      if (tracks[i].language !== parts[1] || !tracks[i].activeCues) continue;
+      if (tracks[i].language !== lang || !tracks[i].activeCues) continue;
       for (var j = 0; j < tracks[i].activeCues.length; j++) lines.push(tracks[i].activeCues[j].text);
     }
-    box.textContent = lines.join('\n').replace(/<[^>]*>/g, '');
-    box.setAttribute('lang', parts[1]);
-    box.hidden = lines.length === 0;
+    clear(box);
+    var text = lines.join('\n').replace(/<[^>]*>/g, '');
+    if (text) box.appendChild(el('span', { className: 'cue-text', text: text }));
+    box.setAttribute('lang', lang);
+    return text !== '';
+  }
+
+  Player.prototype.drawCues = function () {
+    var parts = (this.captionMode || 'off').split('+');
+    var tracks = this.video.textTracks;
+    var main = $('cue-main');
+    var top = $('cue-top');
+    main.hidden = parts[0] === 'off' || !fillCueBox(main, tracks, parts[0]);
+    if (parts.length < 2) { top.hidden = true; return; }
+    /* The strip under a narrow video keeps its place while empty (CSS). */
+    fillCueBox(top, tracks, parts[1]);
+    top.hidden = false;
+  };
+
+  /* Cue size: at least 16 px, else 5.5% of the picture's height, so it
+   * scales with the player on a desktop and in fullscreen. */
+  Player.prototype.sizeCues = function () {
+    var h = this.video.getBoundingClientRect().height;
+    var px = Math.max(16, Math.min(48, Math.round(h * 0.055)));
+    $('player').style.setProperty('--cue-size', px + 'px');
+  };
+
+  /* Controls show while paused, and for 3 s after the pointer moved. */
+  Player.prototype.lift = function () {
+    var self = this;
+    var v = this.video;
+    var since = Date.now() - this.pointerAt;
+    this.lifted = v.paused || v.ended || since < 3000;
+    var cls = $('player').classList;
+    if (this.lifted) cls.add('lifted'); else cls.remove('lifted');
+    clearTimeout(this.liftTimer);
+    if (this.lifted && !v.paused && !v.ended) this.liftTimer = setTimeout(function () { self.lift(); }, 3000 - since + 50);
   };
 
   Player.prototype.markChapter = function () {
@@ -817,6 +944,7 @@
       var ct = pick(c.title);
       var b = el('button', { type: 'button', className: 'chapter', onclick: function () {
         if (state.player) state.player.seek(c.start, true);
+        scrollToPlayer();
       } }, [el('span', { className: 'chapter-time', text: fmtTime(c.start) }),
         el('span', { className: 'chapter-title', text: ct.text, lang: ct.lang !== state.lang ? ct.lang : null })]);
       ol.appendChild(el('li', null, [b]));
@@ -847,6 +975,28 @@
     });
   }
 
+  /* On a phone the chapters and a search hit's lesson start below or above
+   * the picture: bring the whole player into view. */
+  function scrollToPlayer() {
+    var box = $('player');
+    var r = box.getBoundingClientRect();
+    var vh = window.innerHeight || document.documentElement.clientHeight;
+    if (r.top >= 0 && r.bottom <= vh) return;
+    box.scrollIntoView(r.height > vh || r.top < 0);
+  }
+
+  /* A lesson page with nothing of the last lesson left on it. */
+  function showLessonBody(ok) {
+    $('lesson-body').hidden = !ok;
+    $('lesson-missing').hidden = ok;
+    if (!ok) {
+      $('lesson-title').textContent = t('errors.lesson');
+      $('lesson-title').removeAttribute('lang');
+      $('lesson-nosound').hidden = true;
+      document.title = t('errors.lesson') + ' · ' + t('app.title');
+    }
+  }
+
   function findLesson(id) {
     var list = (state.catalog && state.catalog.lessons) || [];
     for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
@@ -869,10 +1019,14 @@
         o.textContent = o.value === 'off' ? t('captions.off') : o.value === 'ky+ru' ?
           t('captions.both', { a: langName('ky'), b: langName('ru') }) : langName(o.value);
       }
-      if (at !== null) state.player.seek(at, true);
+      if (at !== null) { state.player.seek(at, true); scrollToPlayer(); }
       return;
     }
     stopPlayer();
+    $('lesson-body').hidden = true;
+    $('lesson-missing').hidden = true;
+    $('lesson-title').textContent = '';
+    $('lesson-nosound').hidden = true;
     setStatus(t('catalog.loading'));
     loadCatalog().then(function () {
       var lesson = findLesson(id);
@@ -882,6 +1036,7 @@
       if (currentRoute().id !== id) return;
       setStatus('');
       state.lesson = lesson;
+      showLessonBody(true);
       renderLessonInfo(lesson);
       var start = at;
       if (start === null) {
@@ -890,8 +1045,11 @@
       }
       state.player = new Player(lesson, start);
       state.player.start();
+      if (at !== null) scrollToPlayer();
     }, function () {
-      setStatus(t('errors.lesson'));
+      if (currentRoute().id !== id) return;
+      setStatus('');
+      showLessonBody(false);
     });
   }
 
@@ -922,6 +1080,11 @@
     var tag = e.target && e.target.tagName;
     if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
     var k = e.key;
+    /* Letters by their place on the keyboard (event.code), so that K is K
+     * with the Russian or Kyrgyz layout on (where it types "л"). */
+    var codes = { KeyK: 'k', KeyJ: 'j', KeyL: 'l', KeyF: 'f', KeyC: 'c' };
+    if (e.code && codes[e.code]) k = codes[e.code];
+    else if (e.code === 'Slash' && e.shiftKey) k = '?';
     /* Space on a button or link presses it; on the focused video the
      * browser's own controls already toggle playback. */
     var onButton = tag === 'BUTTON' || tag === 'A' || tag === 'VIDEO';
@@ -993,6 +1156,24 @@
     });
     $('quality-select').addEventListener('change', function (e) {
       if (state.player) state.player.setQuality(e.target.value);
+    });
+    $('quality-all').addEventListener('change', function (e) {
+      var mode = state.player ? state.player.mode : 'auto';
+      storeSet('quality', e.target.checked && mode !== 'auto' ? mode : null);
+      if (state.player) state.player.showQualityAll();
+    });
+    $('stall-auto').addEventListener('click', function () {
+      if (state.player) state.player.setQuality('auto');
+      $('quality-select').focus();
+    });
+    /* "All lessons" means all of them: not the search left behind. */
+    document.querySelector('#view-lesson .back').addEventListener('click', function () {
+      clearTimeout(state.searchTimer);
+      state.searchSeq++;
+      $('search-input').value = '';
+      $('search-clear').hidden = true;
+      $('search-results').hidden = true;
+      $('catalog').hidden = false;
     });
     $('speed-select').addEventListener('change', function (e) {
       var rate = parseFloat(e.target.value);

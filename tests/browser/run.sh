@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Browser tests of the kiosk web app: Playwright (pinned in package-lock.json)
-# driving Debian's chromium against the real `sabak serve`.
+# Browser tests of the kiosk web app against the real `sabak serve`:
+# Playwright driving Debian's chromium, and puppeteer-core driving Debian's
+# firefox-esr over WebDriver BiDi (firefox.test.mjs); both pinned in
+# package-lock.json.
 # Env: SABAK (build/sabak), SABAK_SRC (repo root), SABAK_BUILD (screenshots go
 # to $SABAK_BUILD/screenshots), SABAK_TEST_TMP (scratch space).
 set -euo pipefail
