@@ -23,8 +23,8 @@ static const char verify_usage[] =
     "\n"
     "For each good bundle 'OK BUNDLE (who signed it)' is printed on standard\n"
     "output: 'signed by NAME, trusted key ID', 'signed by an unknown key ID' or\n"
-    "'unsigned'; for a bad one, one line 'BUNDLE: problem' per problem on\n"
-    "standard error.\n"
+    "'unsigned' (just 'OK BUNDLE' for an unsigned one when no key is trusted);\n"
+    "for a bad one, one line 'BUNDLE: problem' per problem on standard error.\n"
     "\n"
     "Options:\n"
     "  -t, --trusted DIR        the public keys (*.pub) to trust (default when\n"
@@ -144,6 +144,8 @@ int cmd_verify(int argc, char **argv)
         if (require && si.state != SBK_SIG_TRUSTED) {
             fprintf(stderr, "%s: not signed by a trusted key (%s)\n", argv[i], who);
             bad = 1;
+        } else if (!quiet && si.state == SBK_SIG_UNSIGNED && !trust && !require) {
+            printf("OK %s\n", argv[i]); /* as before signatures existed */
         } else if (!quiet) {
             printf("OK %s (%s)\n", argv[i], who);
         }
