@@ -273,6 +273,9 @@
       el('div', { className: 'card-body' }, [
         h,
         el('p', { className: 'meta' }, meta),
+        /* Who made it (a trusted signature), or a mark under require_signature = warn. */
+        lesson.publisher ? el('p', { className: 'publisher', text: t('card.publisher', { name: lesson.publisher }) }) : null,
+        lesson.unverified ? el('p', { className: 'unverified', text: t('card.unverified') }) : null,
         sizes.length ? el('p', { className: 'sizes', text: t('card.sizes', { sizes: sizes.join(' · ') }) }) : null
       ])
     ]);

@@ -12,6 +12,7 @@
 #include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sabak/bundle.h"
 
@@ -74,6 +75,24 @@ typedef struct SbkUtf8Locale {
 } SbkUtf8Locale;
 void sbk_bundle_locale_enter(SbkUtf8Locale *l);
 void sbk_bundle_locale_leave(SbkUtf8Locale *l);
+
+/* Where the signature entry may be: right after manifest.json. The problem
+ * with its place as one line, or NULL: checked by the reader and verify. */
+const char *sbk_zipdir_minisig_problem(const SbkZipDir *d);
+static inline int sbk_bundle_is_minisig(const char *name)
+{
+    return strcmp(name, SBK_MINISIG_NAME) == 0;
+}
+
+/* sbk_bundle_write, where entry i with slices[i].fd >= 0 is read from that
+ * descriptor (len bytes from offset: a stored entry of another bundle)
+ * instead of its src_path or data. slices may be NULL. */
+typedef struct SbkBundleSlice {
+    int fd;
+    int64_t offset;
+} SbkBundleSlice;
+int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, const SbkBundleSlice *slices,
+                            size_t n, const volatile int *cancel, SbkError *err);
 
 /* Quote an entry name for messages: printable bytes kept, others \xNN,
  * at most about 80 characters. */

@@ -327,6 +327,8 @@ static int parse_file(json_t *o, int idx, SbkManifestFile *f, SbkError *err)
     }
     if (strcmp(f->path, SBK_MANIFEST_NAME) == 0)
         return bad(err, "%s.path must not be manifest.json itself", where);
+    if (strcmp(f->path, SBK_MINISIG_NAME) == 0)
+        return bad(err, "%s.path must not be the signature (%s)", where, SBK_MINISIG_NAME);
     if ((ret = get_str(o, "kind", where, 1, &f->kind, err)) < 0 ||
         (ret = get_str(o, "mime", where, 1, &f->mime, err)) < 0)
         return ret;

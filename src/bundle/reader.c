@@ -10,6 +10,7 @@
  * descriptor's file position is never used and concurrent readers are safe. */
 #include "bundle_internal.h"
 #include "sabak/core.h"
+#include "sabak/sign.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -173,6 +174,9 @@ static int check_records(const SbkZipDir *d, const char *path, SbkError *err)
     for (size_t i = 0; i < d->n; i++)
         if (sbk_zipdir_record_problem(&d->rec[i], buf, sizeof buf))
             return damaged(err, path, "%s", buf);
+    const char *sp = sbk_zipdir_minisig_problem(d);
+    if (sp)
+        return damaged(err, path, "%s", sp);
     if (d->n == 0 || strcmp(d->rec[0].name, SBK_MANIFEST_NAME) != 0) {
         for (size_t i = 1; i < d->n; i++)
             if (strcmp(d->rec[i].name, SBK_MANIFEST_NAME) == 0)
@@ -203,6 +207,23 @@ static int check_duplicates(SbkBundle *b, SbkError *err)
     }
     free(v);
     return ret;
+}
+
+/* manifest.json.minisig, the second entry, into b->minisig. */
+static int read_minisig(struct archive *a, SbkBundle *b, SbkError *err)
+{
+    if (b->entries[1].size > SBK_MINISIG_MAX_BYTES)
+        return damaged(err, b->path, "%s is too large (%lld bytes)", SBK_MINISIG_NAME,
+                       (long long)b->entries[1].size);
+    size_t len = (size_t)b->entries[1].size;
+    b->minisig = malloc(len + 1);
+    if (!b->minisig)
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    int ret = read_exact(a, b->minisig, len, b->path, SBK_MINISIG_NAME, err);
+    if (ret < 0)
+        return ret;
+    b->minisig_len = len;
+    return 0;
 }
 
 /* libarchive's view: the same entries, in the same order, regular files;
@@ -248,6 +269,12 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
             sbk_bundle_quote(b->entries[i].name, strlen(b->entries[i].name), q, sizeof q);
             ret = damaged(err, b->path, "entry \"%s\" is damaged (its headers disagree)", q);
             goto done;
+        }
+        if (i == 1 && sbk_bundle_is_minisig(name)) {
+            ret = read_minisig(a, b, err);
+            if (ret < 0)
+                goto done;
+            continue;
         }
         if (i > 0)
             continue;
@@ -295,6 +322,8 @@ static int match_manifest(SbkBundle *b, SbkError *err)
                            (long long)e->size, (long long)f->size);
     }
     for (size_t i = 1; i < b->n_entries; i++) {
+        if (i == 1 && sbk_bundle_is_minisig(b->entries[i].name))
+            continue; /* the signature, never listed */
         if (!sbk_manifest_find(m, b->entries[i].name)) {
             sbk_bundle_quote(b->entries[i].name, strlen(b->entries[i].name), q, sizeof q);
             return damaged(err, b->path, "entry \"%s\" is not listed in manifest.json", q);
@@ -371,6 +400,7 @@ int sbk_bundle_open(const char *path, SbkBundle **out, SbkError *err)
         (ret = check_duplicates(b, err)) < 0 || (ret = read_with_libarchive(b, &mjson, &mlen, err)) < 0)
         goto fail;
     sbk_sha256_hex(mjson, mlen, b->manifest_sha256);
+    sbk_sign_prehash(mjson, mlen, b->manifest_prehash);
     ret = sbk_manifest_parse(mjson, mlen, &b->manifest, err);
     if (ret < 0) {
         sbk_err_prefix(err, "%s", path);
@@ -471,6 +501,7 @@ void sbk_bundle_close(SbkBundle **pb)
         free(b->entries[i].name);
     free(b->entries);
     sbk_manifest_free(&b->manifest);
+    free(b->minisig);
     free(b->path);
     free(b);
     *pb = NULL;

@@ -18,6 +18,7 @@
  * can try again later. `cancel` is polled once per data block (64 KiB). */
 #include "bundle_internal.h"
 #include "sabak/core.h"
+#include "sabak/sign.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -40,10 +41,14 @@ typedef struct Verify {
     int *read_ok;
     char *manifest;
     size_t manifest_len;
+    char *minisig;        /* manifest.json.minisig, when it is the second entry */
+    size_t minisig_len;
     const volatile int *cancel;
     int canceled;
     int io_errno;         /* a read failed: no verdict */
     void *src;            /* the archive's read source (for its errno) */
+    const SbkTrust *trust;
+    SbkSignInfo *sig;
 } Verify;
 
 static int canceled(Verify *v)
@@ -104,11 +109,16 @@ static void check_structure(Verify *v, const SbkZipDir *d)
         report(v, "manifest.json is missing");
     else if (m > 0)
         report(v, "manifest.json is not the first entry");
+    const char *sp = sbk_zipdir_minisig_problem(d);
+    if (sp)
+        report(v, "%s", sp);
 }
 
-/* Stream one entry's data: hash it, count it, keep manifest.json. Returns
- * -1 when the archive cannot be read further. */
-static int stream_entry(Verify *v, struct archive *a, int idx, int is_manifest, const char *q)
+/* Stream one entry's data: hash it, count it, keep it in *keep (up to max
+ * bytes) when keep is not NULL. Returns -1 when the archive cannot be read
+ * further. */
+static int stream_entry(Verify *v, struct archive *a, int idx, char **keep, size_t *keep_len,
+                        int64_t max, const char *q)
 {
     SbkSha256 h;
     sbk_sha256_init(&h);
@@ -137,13 +147,13 @@ static int stream_entry(Verify *v, struct archive *a, int idx, int is_manifest, 
                 return 0;
             }
             sbk_sha256_update(&h, buf, len);
-            if (is_manifest && total + (int64_t)len <= SBK_MANIFEST_MAX_BYTES) {
-                char *nb = realloc(v->manifest, (size_t)total + len + 1);
+            if (keep && total + (int64_t)len <= max) {
+                char *nb = realloc(*keep, (size_t)total + len + 1);
                 if (nb) {
-                    v->manifest = nb;
+                    *keep = nb;
                     memcpy(nb + total, buf, len);
                     nb[total + (int64_t)len] = '\0';
-                    v->manifest_len = (size_t)total + len;
+                    *keep_len = (size_t)total + len;
                 }
             }
             total += (int64_t)len;
@@ -209,7 +219,14 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
         int idx = find_record(d, name);
         if (archive_entry_filetype(e) != AE_IFREG)
             continue; /* reported from the central directory */
-        if (stream_entry(v, a, idx, idx == 0 && strcmp(name, SBK_MANIFEST_NAME) == 0, q) < 0)
+        int r2;
+        if (idx == 0 && strcmp(name, SBK_MANIFEST_NAME) == 0)
+            r2 = stream_entry(v, a, idx, &v->manifest, &v->manifest_len, SBK_MANIFEST_MAX_BYTES, q);
+        else if (idx == 1 && sbk_bundle_is_minisig(name))
+            r2 = stream_entry(v, a, idx, &v->minisig, &v->minisig_len, SBK_MINISIG_MAX_BYTES, q);
+        else
+            r2 = stream_entry(v, a, idx, NULL, NULL, 0, q);
+        if (r2 < 0)
             goto done;
     }
     if (seen != d->n)
@@ -219,6 +236,33 @@ done:
     v->src = NULL;
     free(src);
     sbk_bundle_locale_leave(&loc);
+}
+
+/* The signature: damage or a bad signature is a problem; an unknown key or
+ * none is not (the caller's policy decides). */
+static void check_signature(Verify *v, const SbkZipDir *d, const SbkManifest *m)
+{
+    SbkSignInfo tmp, *out = v->sig ? v->sig : &tmp;
+    unsigned char prehash[64];
+    int has = d->n > 1 && sbk_bundle_is_minisig(d->rec[1].name);
+    if (has && !v->read_ok[1]) {
+        memset(out, 0, sizeof *out);
+        out->state = SBK_SIG_BAD;
+        snprintf(out->reason, sizeof out->reason, "%s is damaged", SBK_MINISIG_NAME);
+        return; /* its damage is already reported */
+    }
+    if (has && (int64_t)d->rec[1].usize > SBK_MINISIG_MAX_BYTES) {
+        memset(out, 0, sizeof *out);
+        out->state = SBK_SIG_BAD;
+        snprintf(out->reason, sizeof out->reason, "%s is too large", SBK_MINISIG_NAME);
+        report(v, "%s", out->reason);
+        return;
+    }
+    sbk_sign_prehash(v->manifest, v->manifest_len, prehash);
+    sbk_sign_check(v->trust, prehash, m, has ? (v->minisig ? v->minisig : "") : NULL,
+                   has ? v->minisig_len : 0, out);
+    if (out->state == SBK_SIG_BAD)
+        report(v, "%s", out->reason);
 }
 
 static void check_manifest(Verify *v, const SbkZipDir *d)
@@ -258,11 +302,14 @@ static void check_manifest(Verify *v, const SbkZipDir *d)
             report(v, "\"%s\": SHA-256 does not match manifest.json (damaged or altered)", q);
     }
     for (size_t i = 1; i < d->n; i++) {
+        if (i == 1 && sbk_bundle_is_minisig(d->rec[i].name))
+            continue; /* the signature, never listed */
         if (!sbk_manifest_find(m, d->rec[i].name)) {
             sbk_bundle_quote(d->rec[i].name, d->rec[i].name_len, q, sizeof q);
             report(v, "entry \"%s\" is not listed in manifest.json", q);
         }
     }
+    check_signature(v, d, m);
     sbk_manifest_free(&m);
 }
 
@@ -274,7 +321,18 @@ int sbk_bundle_verify(const char *path, SbkProblemFn problem, void *opaque)
 int sbk_bundle_verify_ex(const char *path, SbkProblemFn problem, void *opaque,
                          const volatile int *cancel)
 {
-    Verify v = {.fn = problem, .opaque = opaque, .cancel = cancel};
+    return sbk_bundle_verify_signed(path, NULL, NULL, problem, opaque, cancel);
+}
+
+int sbk_bundle_verify_signed(const char *path, const SbkTrust *trust, SbkSignInfo *sig,
+                             SbkProblemFn problem, void *opaque, const volatile int *cancel)
+{
+    Verify v = {.fn = problem, .opaque = opaque, .cancel = cancel, .trust = trust, .sig = sig};
+    if (sig) {
+        memset(sig, 0, sizeof *sig);
+        sig->state = SBK_SIG_BAD;
+        snprintf(sig->reason, sizeof sig->reason, "the manifest could not be read");
+    }
     SbkZipDir d = {0};
     SbkError err = {0};
     struct stat st;
@@ -323,6 +381,7 @@ done:
     free(v.bytes);
     free(v.read_ok);
     free(v.manifest);
+    free(v.minisig);
     sbk_zipdir_free(&d);
     close(fd);
     return ret;

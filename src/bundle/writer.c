@@ -31,7 +31,7 @@ static int archive_fail(struct archive *a, const char *out_path, const char *wha
     return sbk_err(err, SBK_EIO, "cannot write %s: %s: %s", out_path, what, s ? s : "libarchive error");
 }
 
-static int check_inputs(const SbkBundleInput *in, size_t n, SbkError *err)
+static int check_inputs(const SbkBundleInput *in, const SbkBundleSlice *slices, size_t n, SbkError *err)
 {
     if (n > SBK_BUNDLE_MAX_ENTRIES)
         return sbk_err(err, SBK_ELIMIT, "too many files for one bundle (%zu, at most %d)", n,
@@ -39,7 +39,7 @@ static int check_inputs(const SbkBundleInput *in, size_t n, SbkError *err)
     for (size_t i = 0; i < n; i++) {
         if (!sbk_path_entry_ok(in[i].name))
             return sbk_err(err, SBK_EINVAL, "bad entry name \"%.80s\"", in[i].name ? in[i].name : "(null)");
-        if (!in[i].src_path && !in[i].data && in[i].len)
+        if (!in[i].src_path && !in[i].data && !(slices && slices[i].fd >= 0) && in[i].len)
             return sbk_err(err, SBK_EINVAL, "entry \"%s\" has neither a file nor data", in[i].name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(in[i].name, in[j].name) == 0)
@@ -64,7 +64,8 @@ static struct archive_entry *make_entry(const char *name, int64_t size)
 }
 
 /* Copy one file into the current entry in 1 MiB blocks. */
-static int copy_file(struct archive *a, const SbkBundleInput *in, int fd, int64_t size, char *buf,
+static int copy_file(struct archive *a, const SbkBundleInput *in, const SbkBundleSlice *sl, int fd,
+                     int64_t size, char *buf,
                      const char *out_path, const volatile int *cancel, SbkError *err)
 {
     int64_t done = 0;
@@ -72,15 +73,16 @@ static int copy_file(struct archive *a, const SbkBundleInput *in, int fd, int64_
         if (canceled(cancel))
             return sbk_err(err, SBK_ECANCELED, "interrupted");
         size_t want = size - done < COPY_BLOCK ? (size_t)(size - done) : COPY_BLOCK;
-        ssize_t r = pread(fd, buf, want, (off_t)done);
+        int64_t base = sl ? sl->offset : 0;
+        const char *what = in->src_path ? in->src_path : in->name;
+        ssize_t r = pread(fd, buf, want, (off_t)(base + done));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return sbk_err_errno(err, errno, "cannot read %s", in->src_path);
+            return sbk_err_errno(err, errno, "cannot read %s", what);
         }
         if (r == 0)
-            return sbk_err(err, SBK_EIO, "%s changed while it was being packed (it got shorter)",
-                           in->src_path);
+            return sbk_err(err, SBK_EIO, "%s changed while it was being packed (it got shorter)", what);
         la_ssize_t w = archive_write_data(a, buf, (size_t)r);
         if (w != r)
             return archive_fail(a, out_path, in->name, err);
@@ -89,13 +91,14 @@ static int copy_file(struct archive *a, const SbkBundleInput *in, int fd, int64_
     return 0;
 }
 
-static int write_one(struct archive *a, const SbkBundleInput *in, char *buf, const char *out_path,
+static int write_one(struct archive *a, const SbkBundleInput *in, const SbkBundleSlice *sl, char *buf,
+                     const char *out_path,
                      const volatile int *cancel, SbkError *err)
 {
     int fd = -1, ret = 0;
     int64_t size = (int64_t)in->len;
     struct archive_entry *e = NULL;
-    if (in->src_path) {
+    if (in->src_path && !sl) {
         struct stat st;
         fd = open(in->src_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -126,8 +129,12 @@ static int write_one(struct archive *a, const SbkBundleInput *in, char *buf, con
         ret = archive_fail(a, out_path, in->name, err);
         goto done;
     }
-    if (fd >= 0) {
-        ret = copy_file(a, in, fd, size, buf, out_path, cancel, err);
+    if (sl) {
+        ret = copy_file(a, in, sl, sl->fd, size, buf, out_path, cancel, err);
+        if (ret < 0)
+            goto done;
+    } else if (fd >= 0) {
+        ret = copy_file(a, in, NULL, fd, size, buf, out_path, cancel, err);
         if (ret < 0)
             goto done;
     } else {
@@ -161,11 +168,17 @@ done:
 int sbk_bundle_write(const char *out_path, const SbkBundleInput *in, size_t n,
                      const volatile int *cancel, SbkError *err)
 {
+    return sbk_bundle_write_slices(out_path, in, NULL, n, cancel, err);
+}
+
+int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, const SbkBundleSlice *slices,
+                            size_t n, const volatile int *cancel, SbkError *err)
+{
     SbkAtomicFile *af = NULL;
     struct archive *a = NULL;
     char *buf = NULL;
     SbkUtf8Locale loc;
-    int ret = check_inputs(in, n, err);
+    int ret = check_inputs(in, slices, n, err);
     if (ret < 0)
         return ret;
     sbk_bundle_locale_enter(&loc);
@@ -196,7 +209,7 @@ int sbk_bundle_write(const char *out_path, const SbkBundleInput *in, size_t n,
             ret = sbk_err(err, SBK_ECANCELED, "interrupted");
             goto fail;
         }
-        ret = write_one(a, &in[i], buf, out_path, cancel, err);
+        ret = write_one(a, &in[i], slices && slices[i].fd >= 0 ? &slices[i] : NULL, buf, out_path, cancel, err);
         if (ret < 0)
             goto fail;
     }

@@ -360,3 +360,16 @@ const char *sbk_zipdir_record_problem(const SbkZipRecord *r, char *buf, size_t n
         return NULL;
     return buf;
 }
+
+const char *sbk_zipdir_minisig_problem(const SbkZipDir *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (!sbk_bundle_is_minisig(d->rec[i].name))
+            continue;
+        if (i == 0)
+            return SBK_MINISIG_NAME " comes before manifest.json (the signature must follow it)";
+        if (i != 1 || strcmp(d->rec[0].name, SBK_MANIFEST_NAME) != 0)
+            return SBK_MINISIG_NAME " is not right after manifest.json";
+    }
+    return NULL;
+}

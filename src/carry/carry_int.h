@@ -8,6 +8,7 @@
 #include "sabak/bundle.h"
 #include "sabak/carry.h"
 #include "sabak/core.h"
+#include "sabak/sign.h"
 
 /* The run's byte accounting, for progress, speed and ETA. */
 typedef struct CarryRun {
@@ -16,6 +17,8 @@ typedef struct CarryRun {
     int64_t copied;       /* bytes actually written in this run (for the rate) */
     double t0;            /* monotonic seconds when copying started */
     double last_report;   /* monotonic seconds of the last progress call */
+    const struct SbkTrust *trust; /* import: the keys trusted ... */
+    int require_trusted;          /* ... and whether only their bundles may come in */
 } CarryRun;
 
 double sbk_carry_now(void);

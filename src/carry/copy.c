@@ -155,16 +155,22 @@ int sbk_carry_copy_bundle(CarryRun *r, const char *src, const char *dir, const c
     pfd = -1;
     sbk_carry_progress(r, "verify", final_name, 0, st.st_size, 1);
     FirstProblem fp = {0};
-    if (sbk_bundle_verify(part, on_problem, &fp) != 0) {
+    SbkSignInfo si;
+    if (sbk_bundle_verify_signed(part, r->trust, &si, on_problem, &fp, NULL) != 0) {
         keep_part = 0;
         FirstProblem sp = {0};
-        if (sbk_bundle_verify(src, on_problem, &sp) != 0)
+        if (sbk_bundle_verify_signed(src, r->trust, NULL, on_problem, &sp, NULL) != 0)
             ret = sbk_err(err, SBK_EDAMAGED, "%s is damaged: %s", src, sp.line);
         else
             ret = sbk_err(err, SBK_EDAMAGED,
                           "%s: the copy read back from the drive is damaged (%s); the drive "
                           "may be failing or was unplugged",
                           final_name, fp.line);
+        goto done;
+    }
+    if (r->require_trusted && si.state != SBK_SIG_TRUSTED) {
+        /* checked before copying too: the drive changed in between */
+        ret = sbk_err(err, SBK_EINVAL, "%s: not signed by a trusted key", final_name);
         goto done;
     }
     sbk_carry_progress(r, "verify", final_name, st.st_size, st.st_size, 1);

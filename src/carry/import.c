@@ -230,9 +230,36 @@ int sbk_carry_import_plan(const SbkImportOptions *o, int *found, int *wanted, Sb
     return ret;
 }
 
+/* The signature policy, on the source before copying: 1 import it, -1
+ * refused (event sent). What cannot be opened is left to the copy's verify. */
+static int sign_ok(CarryRun *r, const SbkImportOptions *o, const CarryBundle *b)
+{
+    SbkBundle *bb = NULL;
+    SbkSignInfo si;
+    if (sbk_bundle_open(b->path, &bb, NULL) < 0)
+        return 1;
+    sbk_sign_check_bundle(o->trust, bb, &si);
+    sbk_bundle_close(&bb);
+    if (si.state == SBK_SIG_BAD) {
+        sbk_carry_event(r, SBK_CARRY_REFUSED, b->name, "bad signature: %s", si.reason);
+        return -1;
+    }
+    if (o->require_trusted && si.state != SBK_SIG_TRUSTED) {
+        SbkCarryEvent ev = o->require_trusted == 2 ? SBK_CARRY_SKIPPED : SBK_CARRY_REFUSED;
+        if (si.state == SBK_SIG_UNKNOWN)
+            sbk_carry_event(r, ev, b->name,
+                            "signed by an unknown key %s; only lessons signed by a trusted key are imported",
+                            si.key_id);
+        else
+            sbk_carry_event(r, ev, b->name, "unsigned; only lessons signed by a trusted key are imported");
+        return ev == SBK_CARRY_SKIPPED ? 0 : -1;
+    }
+    return 1;
+}
+
 int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, SbkError *err)
 {
-    CarryRun r = {.cb = cb};
+    CarryRun r = {.cb = cb, .trust = o->trust, .require_trusted = o->require_trusted};
     Cands c = {0};
     CarryBundle *lib = NULL;
     size_t n_lib = 0;
@@ -256,6 +283,8 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
     }
     for (size_t i = 0; i < c.n; i++) {
         todo[i] = decide(&r, lib, n_lib, &c, i);
+        if (todo[i] > 0)
+            todo[i] = sign_ok(&r, o, &c.v[i]);
         refused += todo[i] < 0;
         if (todo[i] > 0)
             r.all_total += c.v[i].size;

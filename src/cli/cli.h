@@ -18,6 +18,17 @@ int cmd_serve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+
+/* The trusted keys: DIR, else SBK_TRUSTED_DIR_DEFAULT when installed (a
+ * missing default folder: none). *out NULL when none. Returns 0, or -1
+ * after printing why. verify.c. */
+typedef struct SbkTrust SbkTrust;
+typedef struct SbkSignInfo SbkSignInfo;
+int cli_trust_load(const char *dir, SbkTrust **out);
+/* "signed by NAME, trusted key ID", "signed by an unknown key ID", "unsigned". */
+void cli_signer_text(const SbkSignInfo *si, char *buf, size_t n);
 
 /* Exit codes, shared by every command (documented in `sabak --help`). */
 enum {

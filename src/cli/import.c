@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "carry_ui.h"
+#include "sabak/sign.h"
 #include "cli.h"
 
 static const char import_usage[] =
@@ -40,6 +41,10 @@ static const char import_usage[] =
     "      --name NAME    this office's name, kept in the state folder\n"
     "                     (default: the stored name, else the host name)\n"
     "      --no-sync      do not write the office record and report to drives\n"
+    "  -t, --trusted DIR  the trusted public keys (*.pub; default when installed:\n"
+    "                     /etc/sabak/trusted.d); a bad signature is always refused\n"
+    "  -r, --require-signature off|warn|on  the kiosk's policy: with on, lessons no\n"
+    "                     trusted key signed are refused too\n"
     "  -q, --quiet        print only problems\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -58,20 +63,31 @@ int cmd_import(int argc, char **argv)
         {"state", required_argument, NULL, OPT_STATE},
         {"name", required_argument, NULL, OPT_NAME},
         {"no-sync", no_argument, NULL, OPT_NO_SYNC},
+        {"trusted", required_argument, NULL, 't'},
+        {"require-signature", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     SbkImportOptions o = {0};
-    const char *state = NULL;
+    const char *state = NULL, *trusted = NULL;
+    SbkTrust *trust = NULL;
     int quiet = 0, no_sync = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:t:r:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'l': o.library = optarg; break;
         case OPT_STATE: state = optarg; break;
         case OPT_NAME: o.kiosk_name = optarg; break;
         case OPT_NO_SYNC: no_sync = 1; break;
+        case 't': trusted = optarg; break;
+        case 'r':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "warn") != 0 && strcmp(optarg, "off") != 0) {
+                cli_error("import: --require-signature wants off, warn or on, not \"%s\"", optarg);
+                return CLI_USAGE;
+            }
+            o.require_trusted = strcmp(optarg, "on") == 0;
+            break;
         case 'q': quiet = 1; break;
         case 'h':
             fputs(import_usage, stdout);
@@ -92,12 +108,18 @@ int cmd_import(int argc, char **argv)
     if (!no_sync)
         o.state_dir = state ? state : (def = sbk_state_dir_default(o.library, cli_installed()));
     cli_init_logging(quiet, 0);
+    if (cli_trust_load(trusted, &trust) < 0) {
+        free(def);
+        return CLI_FAIL;
+    }
+    o.trust = trust;
     CarryUi ui;
     carry_ui_init(&ui, quiet);
     SbkError err = {0};
     int r = sbk_carry_import(&o, &ui.cb, &err);
     carry_ui_done(&ui);
     free(def);
+    sbk_trust_free(&trust);
     if (r == SBK_ECANCELED || carry_ui_canceled()) {
         cli_error("import: interrupted; nothing half-copied is visible in the library");
         return CLI_INTERRUPTED;

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "sabak/bundle.h"
+#include "sabak/sign.h"
 
 static const char info_usage[] =
     "Usage: sabak info [--json] BUNDLE\n"
@@ -24,6 +25,8 @@ static const char info_usage[] =
     "Options:\n"
     "  -j, --json   print manifest.json exactly as stored in the bundle (UTF-8 JSON,\n"
     "               format described in docs/BUNDLE-FORMAT.md)\n"
+    "  -t, --trusted DIR  the trusted public keys, for the Signature line (default\n"
+    "               when installed: /etc/sabak/trusted.d)\n"
     "  -h, --help   show this help\n"
     "\n"
     "Exit status: 0 shown, 1 the bundle cannot be read or is damaged (the message\n"
@@ -89,6 +92,18 @@ static void print_file(const SbkManifestFile *f)
     putchar('\n');
 }
 
+/* Who signed it, against the trusted keys of this machine (installed:
+ * /etc/sabak/trusted.d) or of --trusted. */
+static SbkTrust *g_trust;
+static void print_signature(const SbkBundle *b)
+{
+    SbkSignInfo si;
+    char who[SBK_SIGNER_MAX + 300];
+    sbk_sign_check_bundle(g_trust, b, &si);
+    cli_signer_text(&si, who, sizeof who);
+    printf("Signature: %s\n", tty(who));
+}
+
 static void print_human(const SbkBundle *b)
 {
     const SbkManifest *m = b->manifest;
@@ -132,6 +147,7 @@ static void print_human(const SbkBundle *b)
     for (int i = 0; i < m->n_files; i++)
         print_file(&m->files[i]);
     human_size(b->file_size, size, sizeof size);
+    print_signature(b);
     printf("Bundle:    %s, %s, format %d%s%s\n", tty(b->path), size, m->format_version,
            m->generator ? ", made by " : "", m->generator ? tty(m->generator) : "");
 }
@@ -140,13 +156,18 @@ int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
+        {"trusted", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int json = 0, c;
+    const char *trusted = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jt:h", opts, NULL)) != -1) {
         switch (c) {
+        case 't':
+            trusted = optarg;
+            break;
         case 'j':
             json = 1;
             break;
@@ -184,9 +205,12 @@ int cmd_info(int argc, char **argv)
                 putchar('\n');
             free(text);
         }
+    } else if (cli_trust_load(trusted, &g_trust) < 0) {
+        ret = CLI_FAIL;
     } else {
         print_human(b);
     }
+    sbk_trust_free(&g_trust);
     sbk_bundle_close(&b);
     if (fflush(stdout) != 0) {
         cli_error("info: cannot write the output");

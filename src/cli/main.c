@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  pack LESSON_DIR [-o OUT.zip]   transcode a lesson folder into a bundle\n"
     "  info BUNDLE [--json]           show what a bundle holds\n"
     "  verify BUNDLE...               check bundles for damage (exit 0 only if all are good)\n"
+    "  keygen -o KEY --name NAME      make a trainer's signing key (and KEY.pub)\n"
+    "  sign BUNDLE --key KEY          write a signed copy of a bundle\n"
     "  serve --library DIR            run the kiosk web server over a folder of bundles\n"
     "  export --library DIR --to MOUNT  copy lessons onto a USB drive (verified, resumable)\n"
     "  import SRC... --library DIR    bring lessons in from drives, folders or bundles\n"
@@ -104,6 +106,10 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keygen"))
+        return cmd_keygen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sign"))
+        return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "passphrase.h"
 #include "sabak/media.h"
 
 static const char usage_text[] =
-    "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--quiet]\n"
+    "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--sign KEY] [--quiet]\n"
     "\n"
     "Turn a lesson folder (lesson.ini, the recording, subtitles/<lang>.srt|.vtt,\n"
     "optional handouts/) into one lesson bundle: low-bitrate renditions, WebVTT\n"
@@ -32,6 +33,8 @@ static const char usage_text[] =
     "  -j, --jobs N        encoder threads per video rendition (default 2; the\n"
     "                      renditions also run in parallel); the same N gives the\n"
     "                      same bytes on every machine\n"
+    "  -s, --sign KEY      sign the bundle with a key from 'sabak keygen' (its\n"
+    "                      passphrase is asked, or read from SABAK_PASSPHRASE_FILE)\n"
     "  -q, --quiet         no progress line and no notes, only errors\n"
     "  -v, --verbose       also print what the probe found\n"
     "  -V, --version       print the version\n"
@@ -101,11 +104,13 @@ int main(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"sign", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *tiers = NULL;
+    const char *out = NULL, *tiers = NULL, *sign = NULL;
+    SbkSecretKey *key = NULL;
     int jobs = 0, quiet = 0, verbose = 0, c;
-    while ((c = getopt_long(argc, argv, "o:t:j:qvVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:t:j:s:qvVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 't': tiers = optarg; break;
@@ -119,6 +124,7 @@ int main(int argc, char **argv)
             jobs = (int)v;
             break;
         }
+        case 's': sign = optarg; break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage_text, stdout); return CLI_OK;
@@ -138,6 +144,9 @@ int main(int argc, char **argv)
         }
     }
     cli_init_logging(quiet, verbose);
+    /* The passphrase first: nobody should wait for an encode to be asked. */
+    if (sign && cli_load_key(sign, &key) < 0)
+        return CLI_FAIL;
     sbk_media_init();
     /* SVT-AV1 prints to stderr on its own; keep it to warnings unless -v. */
     setenv("SVT_LOG", verbose ? "3" : "2", 0);
@@ -160,6 +169,7 @@ int main(int argc, char **argv)
             .progress = show_progress,
             .progress_opaque = &prog,
             .cancel = &g_cancel,
+            .sign_key = key,
         };
         SbkError err = {0};
         int ret = sbk_pack(&opt, &err);
@@ -167,6 +177,7 @@ int main(int argc, char **argv)
             fputs("\r\033[K", stderr);
         if (ret == SBK_ECANCELED || g_cancel) {
             cli_error("%s: interrupted; nothing was written", argv[i]);
+            sbk_seckey_free(&key);
             return CLI_INTERRUPTED;
         }
         if (ret < 0) {
@@ -178,5 +189,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "sabak: packed %s in %.1f s\n", opt.out_path, since(&prog.start));
         printf("%s\n", opt.out_path);
     }
+    sbk_seckey_free(&key);
     return status;
 }

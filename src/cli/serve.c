@@ -11,10 +11,12 @@
 #include "cli.h"
 #include "sabak/carry.h"
 #include "sabak/kiosk.h"
+#include "sabak/sign.h"
 
 static const char serve_usage[] =
     "Usage: sabak serve --library DIR [--listen ADDR:PORT ...] [--config FILE]\n"
     "                   [--web-dir DIR] [--state DIR] [--name NAME] [--quiet]\n"
+    "                   [--trusted DIR] [--require-signature off|warn|on]\n"
     "\n"
     "Serve the lesson bundles in DIR to browsers on the office network: the web\n"
     "app, the catalog and search API, and every lesson's media straight from its\n"
@@ -31,6 +33,12 @@ static const char serve_usage[] =
     "                          given on the command line win)\n"
     "  -w, --web-dir DIR       serve the web app from DIR instead of the copy built into\n"
     "                          sabak (for developing it; reread on SIGHUP)\n"
+    "  -t, --trusted DIR       the trainers' public keys (*.pub) whose signed lessons\n"
+    "                          show their name (default when installed:\n"
+    "                          /etc/sabak/trusted.d); read again at every rescan\n"
+    "  -r, --require-signature off|warn|on  lessons no trusted key signed: shown\n"
+    "                          (off, the default), shown marked \"unverified source\"\n"
+    "                          (warn), or not shown (on)\n"
     "  -s, --state DIR         the kiosk's id and play counts (default /var/lib/sabak\n"
     "                          when installed, else LIBRARY/.sabak-state)\n"
     "  -n, --name NAME         this office's name, for the reports carried on drives\n"
@@ -46,7 +54,8 @@ static const char serve_usage[] =
     "0 turns it off), inflate_budget (33554432 bytes for compressed handouts being sent at once; past\n"
     "it clients get 503), watch, verify, access_log (yes/no), state, name, drive_roots\n"
     "(/media /run/media /mnt: where USB drives are noticed), drive_poll (2 s, 0 off),\n"
-    "auto_import (no: import a drive's new lessons with no click). See\n"
+    "auto_import (no: import a drive's new lessons with no click; only lessons signed by\n"
+    "a trusted key), trusted, require_signature (off/warn/on). See docs/SIGNING.md,\n"
     "packaging/sabak.ini and docs/CARRY.md.\n"
     "\n"
     "At start sabak prints one address per network card for staff to type, and a\n"
@@ -133,9 +142,11 @@ int cmd_serve(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},  {"web-dir", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"state", required_argument, NULL, 's'},   {"name", required_argument, NULL, 'n'},
+        {"trusted", required_argument, NULL, 't'}, {"require-signature", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     const char *library = NULL, *config = NULL, *web_dir = NULL, *state = NULL, *name = NULL;
+    const char *trusted = NULL, *require = NULL;
     char *def_state = NULL;
     char *listen = NULL;
     int quiet = 0, c, ret = CLI_FAIL;
@@ -148,7 +159,7 @@ int cmd_serve(int argc, char **argv)
      * 1,000 bundles. A TZ naming the file makes glibc read it once. */
     setenv("TZ", ":/etc/localtime", 0);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:L:c:w:s:n:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:L:c:w:s:n:t:r:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'l': library = optarg; break;
         case 'L':
@@ -161,6 +172,8 @@ int cmd_serve(int argc, char **argv)
         case 'w': web_dir = optarg; break;
         case 's': state = optarg; break;
         case 'n': name = optarg; break;
+        case 't': trusted = optarg; break;
+        case 'r': require = optarg; break;
         case 'q': quiet = 1; break;
         case 'h':
             fputs(serve_usage, stdout);
@@ -186,7 +199,9 @@ int cmd_serve(int argc, char **argv)
         (web_dir && sbk_kiosk_config_set(&cfg, "web_dir", web_dir, &err) != 0) ||
         (listen && sbk_kiosk_config_set(&cfg, "listen", listen, &err) != 0) ||
         (state && sbk_kiosk_config_set(&cfg, "state", state, &err) != 0) ||
-        (name && sbk_kiosk_config_set(&cfg, "name", name, &err) != 0)) {
+        (name && sbk_kiosk_config_set(&cfg, "name", name, &err) != 0) ||
+        (trusted && sbk_kiosk_config_set(&cfg, "trusted", trusted, &err) != 0) ||
+        (require && sbk_kiosk_config_set(&cfg, "require_signature", require, &err) != 0)) {
         cli_error("%s", err.msg);
         ret = CLI_USAGE;
         goto done;
@@ -196,6 +211,15 @@ int cmd_serve(int argc, char **argv)
         ret = CLI_USAGE;
         goto done;
     }
+    /* Installed: trust the keys of /etc/sabak/trusted.d unless told otherwise. */
+    if (!cfg.trusted_dir && cli_installed() &&
+        sbk_kiosk_config_set(&cfg, "trusted", SBK_TRUSTED_DIR_DEFAULT, &err) != 0) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (cfg.require_signature && !cfg.trusted_dir)
+        sbk_log(SBK_LOG_WARN, "require_signature is set but no trusted folder is given (--trusted DIR): "
+                "no bundle counts as signed by a trusted key");
     if (!cfg.state_dir &&
         ((def_state = sbk_state_dir_default(cfg.library_dir, cli_installed())) == NULL ||
          sbk_kiosk_config_set(&cfg, "state", def_state, &err) != 0)) {

@@ -326,6 +326,20 @@ int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, char **out, si
     return dump(lesson_object(m, bundle_size), out, len);
 }
 
+int sbk_catalog_lesson_signed(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
+                              char **out, size_t *len)
+{
+    json_t *o = lesson_object(m, bundle_size);
+    *out = NULL;
+    if (o && sig) {
+        json_object_set_new(o, "signature", json_string(sig->state ? sig->state : "unsigned"));
+        json_object_set_new(o, "publisher", sig->publisher ? json_text(sig->publisher) : json_null());
+        json_object_set_new(o, "publisher_key", sig->key_id ? json_string(sig->key_id) : json_null());
+        json_object_set_new(o, "unverified", json_boolean(sig->unverified));
+    }
+    return dump(o, out, len);
+}
+
 int sbk_catalog_assemble(uint64_t generation, const char *const *lessons, const size_t *lens,
                          size_t n, const char *const *dmg_file, const char *const *dmg_reason,
                          size_t n_dmg, char **out, size_t *len)

@@ -13,6 +13,18 @@
 /* The lesson object of /api/lessons for one bundle of `bundle_size` bytes.
  * *out malloc'ed (caller frees). Returns 0 or SBK_ENOMEM. */
 int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, char **out, size_t *len);
+/* The same, with who signed the bundle (docs/API.md): "signature" (state:
+ * "trusted", "unknown-key", "unsigned"), "publisher" (the trusted key's name,
+ * else null), "publisher_key" (its id, else null) and "unverified" (true
+ * under require_signature = warn for a bundle no trusted key signed). */
+typedef struct SbkCatalogSign {
+    const char *state;
+    const char *publisher;   /* NULL unless trusted */
+    const char *key_id;      /* NULL unless trusted */
+    int unverified;
+} SbkCatalogSign;
+int sbk_catalog_lesson_signed(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
+                              char **out, size_t *len);
 
 /* The whole catalog: {"generation", "lessons": [the given objects, in the
  * order given], "damaged": [{"file", "reason"}]}. */

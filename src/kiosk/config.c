@@ -56,6 +56,8 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg)
     free(cfg->name);
     free(cfg->drive_roots);
     cfg->state_dir = cfg->name = cfg->drive_roots = NULL;
+    free(cfg->trusted_dir);
+    cfg->trusted_dir = NULL;
 }
 
 /* A setting's number: digits only (no sign), at most max. */
@@ -101,7 +103,7 @@ static int set_listen(SbkKioskConfig *cfg, const char *v, SbkError *err)
 }
 
 /* The one key table: flags and INI keys both land here. */
-typedef enum { K_UINT, K_SIZE, K_BOOL, K_STR, K_LISTEN } KeyType;
+typedef enum { K_UINT, K_SIZE, K_BOOL, K_STR, K_LISTEN, K_POLICY } KeyType;
 typedef struct ConfigKey {
     const char *name;
     KeyType type;
@@ -133,6 +135,8 @@ static const ConfigKey config_keys[] = {
     {"drive_roots", K_STR, F(drive_roots), 0, 0},
     {"drive_poll", K_UINT, F(drive_poll), 0, 3600},
     {"auto_import", K_BOOL, F(auto_import), 0, 1},
+    {"trusted", K_STR, F(trusted_dir), 0, 0},
+    {"require_signature", K_POLICY, F(require_signature), 0, 2},
 };
 #undef F
 
@@ -150,6 +154,16 @@ int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value
             return set_listen(cfg, value, err);
         case K_STR:
             return set_string((char **)(void *)base, value, err);
+        case K_POLICY:
+            if (strcmp(value, "off") == 0)
+                *(int *)(void *)base = SBK_SIGN_POLICY_OFF;
+            else if (strcmp(value, "warn") == 0)
+                *(int *)(void *)base = SBK_SIGN_POLICY_WARN;
+            else if (strcmp(value, "on") == 0)
+                *(int *)(void *)base = SBK_SIGN_POLICY_ON;
+            else
+                return sbk_err(err, SBK_EINVAL, "%s: expected off, warn or on, not \"%s\"", key, value);
+            return 0;
         case K_BOOL:
             if (sbk_parse_bool(value, &b) < 0)
                 return sbk_err(err, SBK_EINVAL, "%s: expected yes or no, not \"%s\"", key, value);
@@ -217,6 +231,9 @@ int sbk_kiosk_config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
     *dst = *src;
     dst->library_dir = dst->web_dir = dst->cache_path = NULL;
     dst->state_dir = dst->name = dst->drive_roots = NULL;
+    dst->trusted_dir = NULL;
+    if (src->trusted_dir && !(dst->trusted_dir = strdup(src->trusted_dir)))
+        return SBK_ENOMEM;
     for (int i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         dst->listen[i] = NULL;
     dst->n_listen = 0;

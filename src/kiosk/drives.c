@@ -24,6 +24,7 @@
 
 #include "kiosk/library.h"
 #include "sabak/core.h"
+#include "sabak/sign.h"
 
 #define MAX_DRIVES 16
 #define MAX_ROOTS 8
@@ -185,10 +186,16 @@ static void auto_import(SbkDrives *dr, Drive *d)
     int copied = 0;
     SbkCarryCallbacks cb = {.event = count_event, .opaque = &copied,
                             .cancel = (const volatile int *)&dr->cancel};
+    /* Unasked, only what a trusted key signed comes in (docs/SIGNING.md). */
+    SbkTrust *trust = NULL;
+    if (k->cfg.trusted_dir)
+        (void)sbk_trust_load(k->cfg.trusted_dir, &trust, NULL, NULL, NULL);
     SbkImportOptions o = {.library = k->cfg.library_dir, .sources = src, .n_sources = 1,
-                          .state_dir = k->usage->state_dir, .kiosk_name = k->cfg.name};
+                          .state_dir = k->usage->state_dir, .kiosk_name = k->cfg.name,
+                          .trust = trust, .require_trusted = 2};
     SbkError err = {0};
     int ret = sbk_carry_import(&o, &cb, &err);
+    sbk_trust_free(&trust);
     SbkError e2 = {0};
     if (copied)
         sbk_library_rescan(k->lib, &e2);

@@ -143,6 +143,11 @@ int sbk_library_open(SbkLibrary **out, const SbkLibraryOptions *opt, SbkError *e
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* retry deadlines ignore clock changes */
     pthread_cond_init(&lib->vcv, &ca);
     pthread_condattr_destroy(&ca);
+    lib->sign_policy = opt->sign_policy;
+    if (opt->trusted_dir && !(lib->trusted_dir = strdup(opt->trusted_dir))) {
+        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        goto fail;
+    }
     lib->dir = strdup(opt->dir);
     lib->cache_path = opt->cache_path ? strdup(opt->cache_path) : sbk_path_join(opt->dir, CACHE_NAME);
     if (!lib->dir || !lib->cache_path) {
@@ -206,6 +211,8 @@ void sbk_library_close(SbkLibrary **plib)
     pthread_mutex_destroy(&lib->scan_lock);
     free(lib->dir);
     free(lib->cache_path);
+    free(lib->trusted_dir);
+    sbk_trust_free(&lib->trust);
     free(lib);
     *plib = NULL;
 }

@@ -21,6 +21,8 @@ typedef struct SbkLibraryOptions {
     int watch;                /* 1: start the inotify thread */
     int background_verify;    /* 1: hash every entry in a low-priority thread */
     const char *cache_path;   /* verify cache file; NULL: DIR/.sabak-cache */
+    const char *trusted_dir;  /* trusted public keys, read again at each rescan; NULL: none */
+    int sign_policy;          /* SBK_SIGN_POLICY_* (sabak/kiosk.h) */
 } SbkLibraryOptions;
 
 /* Scan opt->dir and start the watcher/verifier threads as asked. A damaged

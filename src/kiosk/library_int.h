@@ -35,6 +35,7 @@
 
 #include "kiosk/verify_cache.h"
 #include "sabak/bundle.h"
+#include "sabak/sign.h"
 
 /* Declared again rather than included: this header sits below library.h,
  * search.h and catalog.h, which the files of the library include as they
@@ -85,6 +86,7 @@ typedef struct LibBundle {
     size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
     char *bad;                 /* why full verification failed (set under scan_lock) */
+    SbkSignInfo sig;           /* who signed it, against the trust of its scan */
     int vtries;                /* verifier thread only: failed reads so far ... */
     int64_t vnext_ms;          /* ... and when to try again (monotonic ms) */
     pthread_mutex_t lock;
@@ -141,6 +143,11 @@ struct SbkLibrary {
     unsigned vkick;
     int vretry_ms;         /* VERIFY_RETRY_MS; tests shorten it */
     unsigned vretries;     /* atomic: verifications that could not read */
+    /* signatures: the trusted keys, read again by every rescan (scan_lock) */
+    char *trusted_dir;
+    int sign_policy;
+    SbkTrust *trust;
+    int trust_changed;     /* this rescan: reload every bundle (scan_lock) */
 };
 
 static inline int64_t sbk_lib_now_ms(void)

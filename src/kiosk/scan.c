@@ -16,6 +16,7 @@
 
 #include "kiosk/catalog.h"
 #include "kiosk/library.h"
+#include "sabak/kiosk.h"
 #include "sabak/core.h"
 
 /* Replace every occurrence of `path` (a path we opened: the bundle's, or
@@ -38,6 +39,45 @@ char *sbk_lib_name_reason(const char *s, const char *proc, const char *file)
     }
     out[o] = '\0';
     return out;
+}
+
+/* Who signed lb, and whether the policy lets staff see it: a bad signature
+ * is damage in every mode; with require_signature = on, a bundle no trusted
+ * key signed is refused with the reason. Returns 0 or SBK_EDAMAGED (err set). */
+static int sign_verdict(SbkLibrary *lib, LibBundle *lb, SbkError *err)
+{
+    sbk_sign_check_bundle(lib->trust, lb->b, &lb->sig);
+    if (lb->sig.state == SBK_SIG_BAD)
+        return sbk_err(err, SBK_EDAMAGED, "%s: bad signature: %s", lb->b->path, lb->sig.reason);
+    if (lib->sign_policy == SBK_SIGN_POLICY_ON && lb->sig.state == SBK_SIG_UNKNOWN)
+        return sbk_err(err, SBK_EDAMAGED, "%s: not shown: signed by an unknown key %s (require_signature = on)",
+                       lb->b->path, lb->sig.key_id);
+    if (lib->sign_policy == SBK_SIGN_POLICY_ON && lb->sig.state == SBK_SIG_UNSIGNED)
+        return sbk_err(err, SBK_EDAMAGED, "%s: not shown: unsigned (require_signature = on)", lb->b->path);
+    return 0;
+}
+
+/* The trusted keys, read again: a .pub added or moved out takes effect at
+ * the next rescan, which then reloads every bundle. scan_lock held. */
+static void trust_reload(SbkLibrary *lib)
+{
+    SbkTrust *t = NULL;
+    SbkError err = {0};
+    lib->trust_changed = 0;
+    if (!lib->trusted_dir)
+        return;
+    int r = sbk_trust_load(lib->trusted_dir, &t, NULL, NULL, &err);
+    if (r < 0 && r != SBK_ENOENT)
+        return; /* unreadable now: keep what was trusted */
+    if (strcmp(sbk_trust_digest(t), sbk_trust_digest(lib->trust)) == 0) {
+        sbk_trust_free(&t);
+        return;
+    }
+    if (lib->trust || t)
+        sbk_log(SBK_LOG_INFO, "trusted keys: %zu in %s", sbk_trust_count(t), lib->trusted_dir);
+    sbk_trust_free(&lib->trust);
+    lib->trust = t;
+    lib->trust_changed = 1;
 }
 
 /* Open one bundle file into *it: a LibBundle, or a damaged reason. Returns
@@ -80,7 +120,15 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     if (fstat(lb->b->fd, &st) == 0)
         it->key = sbk_lib_key_of(&st);
     lb->key = it->key;
-    ret = sbk_catalog_lesson(lb->b->manifest, lb->b->file_size, &lb->json, &lb->json_len);
+    if ((ret = sign_verdict(lib, lb, &err)) < 0)
+        goto damaged;
+    SbkCatalogSign cs = {
+        .state = sbk_sign_state_name(lb->sig.state),
+        .publisher = lb->sig.state == SBK_SIG_TRUSTED ? lb->sig.publisher : NULL,
+        .key_id = lb->sig.state == SBK_SIG_TRUSTED ? lb->sig.key_id : NULL,
+        .unverified = lib->sign_policy == SBK_SIGN_POLICY_WARN && lb->sig.state != SBK_SIG_TRUSTED,
+    };
+    ret = sbk_catalog_lesson_signed(lb->b->manifest, lb->b->file_size, &cs, &lb->json, &lb->json_len);
     if (ret < 0)
         goto done;
     ret = sbk_lib_index_bundle(lb, &err);
@@ -286,6 +334,7 @@ int sbk_lib_rescan_locked(SbkLibrary *lib, SbkError *err)
         goto done;
     }
     s->refs = 1;
+    trust_reload(lib);
     d = opendir(lib->dir);
     if (!d) {
         ret = sbk_err_errno(err, errno, "%s: cannot read the library folder", lib->dir);
@@ -317,7 +366,7 @@ int sbk_lib_rescan_locked(SbkLibrary *lib, SbkError *err)
             ret = sbk_err(err, SBK_ENOMEM, "out of memory");
             goto done;
         }
-        if (prev && !prev->transient && sbk_lib_key_eq(&prev->key, &key)) {
+        if (prev && !prev->transient && !lib->trust_changed && sbk_lib_key_eq(&prev->key, &key)) {
             /* Unchanged: reuse, unless full verification has failed since. */
             if (prev->lb && prev->lb->bad)
                 it.reason = strdup(prev->lb->bad);

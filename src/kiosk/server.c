@@ -342,6 +342,8 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         .watch = k->cfg.watch,
         .background_verify = k->cfg.verify,
         .cache_path = k->cfg.cache_path,
+        .trusted_dir = k->cfg.trusted_dir,
+        .sign_policy = k->cfg.require_signature,
     };
     ret = sbk_library_open(&k->lib, &lo, err);
     if (ret)

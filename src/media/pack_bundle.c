@@ -14,6 +14,7 @@
 #include "pack_int.h"
 #include "sabak/core.h"
 #include "sabak/embed.h"
+#include "sabak/sign.h"
 
 /* web/offline/, web/common.js and web/i18n/, embedded at build time (see
  * src/CMakeLists.txt). */
@@ -292,23 +293,35 @@ int sbk_pack__build_player(Pack *p, SbkError *err)
     return sbk_manifest_to_json(&p->m, &p->manifest_json, &p->manifest_len, err);
 }
 
-/* manifest.json, then every entry of the manifest in its order. */
+/* manifest.json, its signature when signing, then every entry of the
+ * manifest in its order. */
 int sbk_pack__write_bundle(Pack *p, SbkError *err)
 {
-    size_t n = (size_t)p->m.n_files + 1;
+    int sign = p->opt->sign_key != NULL;
+    size_t n = (size_t)p->m.n_files + 1 + (size_t)sign, k = 0;
+    char *sig = NULL;
+    size_t sig_len = 0;
     SbkBundleInput *in = calloc(n, sizeof *in);
     if (!in)
         return oom(err);
-    in[0] = (SbkBundleInput){.name = SBK_MANIFEST_NAME, .data = p->manifest_json,
-                             .len = p->manifest_len};
+    in[k++] = (SbkBundleInput){.name = SBK_MANIFEST_NAME, .data = p->manifest_json,
+                               .len = p->manifest_len};
+    int ret = 0;
+    if (sign) {
+        ret = sbk_sign_manifest(p->opt->sign_key, p->manifest_json, p->manifest_len, p->m.id,
+                                p->m.version, &sig, &sig_len, err);
+        in[k++] = (SbkBundleInput){.name = SBK_MINISIG_NAME, .data = sig, .len = sig_len};
+    }
     for (int i = 0; i < p->m.n_files; i++) {
         const PackSource *s = &p->src[i];
-        in[i + 1] = (SbkBundleInput){.name = p->m.files[i].path, .src_path = s->path,
-                                     .data = s->data, .len = s->len, .store = s->store};
+        in[k++] = (SbkBundleInput){.name = p->m.files[i].path, .src_path = s->path,
+                                   .data = s->data, .len = s->len, .store = s->store};
     }
-    int ret = sbk_pack__check_target(p, err);
+    if (ret == 0)
+        ret = sbk_pack__check_target(p, err);
     if (ret == 0)
         ret = sbk_bundle_write(p->opt->out_path, in, n, p->opt->cancel, err);
+    free(sig);
     free(in);
     return ret;
 }

@@ -134,7 +134,7 @@ def main():
     o, _ = expect("info --help", ["info", "--help"], 0, err="")
     check("info --help text", o.startswith("Usage: sabak info [--json] BUNDLE\n") and "Exit status" in o, o[:60])
     o, _ = expect("verify --help", ["verify", "--help"], 0, err="")
-    check("verify --help text", o.startswith("Usage: sabak verify [--quiet] BUNDLE...\n") and "Exit status" in o,
+    check("verify --help text", o.startswith("Usage: sabak verify [--trusted DIR] [--require-signature] [--quiet] BUNDLE...\n") and "Exit status" in o,
           o[:60])
 
     # Hostile and damaged bundles: exit 1, one "path: problem" line each.

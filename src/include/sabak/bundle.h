@@ -18,6 +18,10 @@ extern "C" {
 #define SBK_MANIFEST_NAME "manifest.json"
 #define SBK_MANIFEST_MAX_BYTES (1u << 20)
 #define SBK_BUNDLE_MAX_ENTRIES 1000
+/* A signed bundle's second entry: the minisign signature of manifest.json
+ * (sabak/sign.h). Never listed in the manifest. */
+#define SBK_MINISIG_NAME "manifest.json.minisig"
+#define SBK_MINISIG_MAX_BYTES 16384
 
 /* ---- manifest ----------------------------------------------------------- */
 enum { SBK_AUDIO_UNSAID = 0, SBK_AUDIO_PRESENT = 1, SBK_AUDIO_NONE = 2 };
@@ -106,6 +110,11 @@ typedef struct SbkBundle {
     char manifest_sha256[65]; /* of manifest.json as stored (lower-case hex) */
     SbkBundleEntry *entries;  /* in archive order */
     size_t n_entries;
+    /* Signed bundles: manifest.json.minisig's text (NULL when unsigned) and
+     * the BLAKE2b-512 of manifest.json, for sbk_sign_check_bundle. */
+    char *minisig;
+    size_t minisig_len;
+    unsigned char manifest_prehash[64];
 } SbkBundle;
 
 /* Open a bundle for serving: read the central directory with libarchive

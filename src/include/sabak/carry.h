@@ -93,6 +93,13 @@ typedef struct SbkImportOptions {
     size_t n_sources;
     const char *state_dir;        /* NULL: no sync step (no identity, no stats) */
     const char *kiosk_name;       /* NULL: the stored name, else the host name */
+    /* Signatures (sabak/sign.h): a bad signature is always refused; with
+     * require_trusted (require_signature = on, and every auto-import) so is
+     * a bundle no key of `trust` signed (SBK_CARRY_REFUSED; with 2, as an
+     * auto-import does, it is SBK_CARRY_SKIPPED and not a failure). trust
+     * may be NULL: none trusted. */
+    const struct SbkTrust *trust;
+    int require_trusted;
 } SbkImportOptions;
 
 /* Import bundles: each verified fully in a temporary file in the library,

@@ -26,6 +26,13 @@ extern "C" {
 /* One line per request: "<time> <client> <method> <path> <status> <bytes> <ms>ms". */
 typedef void (*SbkAccessLogFn)(void *opaque, const char *line);
 
+/* require_signature: what staff see of bundles no trusted key signed. */
+enum {
+    SBK_SIGN_POLICY_OFF = 0,  /* served as any other (a trusted one shows its publisher) */
+    SBK_SIGN_POLICY_WARN = 1, /* served with "unverified": true (an "unverified source" mark) */
+    SBK_SIGN_POLICY_ON = 2,   /* not served: listed with the damaged ones, with the reason */
+};
+
 typedef struct SbkKioskConfig {
     char *listen[SBK_KIOSK_MAX_LISTEN]; /* "ADDR:PORT", "[V6]:PORT", ":PORT" (all IPv4) */
     int n_listen;                       /* 0: "0.0.0.0:8080" */
@@ -52,7 +59,10 @@ typedef struct SbkKioskConfig {
     char *drive_roots;                  /* where drives are mounted (spaces or commas);
                                            NULL: "/media /run/media /mnt" */
     unsigned drive_poll;                /* seconds between mount table checks (2; 0: off) */
-    int auto_import;                    /* import a drive's new lessons unasked (0) */
+    int auto_import;                    /* import a drive's new lessons unasked (0);
+                                           only bundles signed by a trusted key */
+    char *trusted_dir;                  /* trusted public keys (*.pub); NULL: none */
+    int require_signature;              /* SBK_SIGN_POLICY_*: off (0), warn, on */
     SbkAccessLogFn access_log_fn;       /* NULL: through sbk_log at INFO */
     void *access_log_opaque;
 } SbkKioskConfig;
@@ -65,7 +75,7 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg);
  * by spaces or commas, replacing earlier ones), library, web_dir, cache,
  * connection_limit, per_ip_limit, header_timeout, reserve, timeout, memory_limit, threads, backlog,
  * min_rate, inflate_budget, watch, verify, access_log (yes/no/true/false/1/0), state, name,
- * drive_roots, drive_poll, auto_import. Returns 0,
+ * drive_roots, drive_poll, auto_import, trusted, require_signature (off/warn/on). Returns 0,
  * or SBK_EINVAL with a message naming the key and the value. */
 int sbk_kiosk_config_set(SbkKioskConfig *cfg, const char *key, const char *value, SbkError *err);
 /* Read an INI file; keys live in [server]. Errors name FILE:LINE. */

@@ -122,6 +122,7 @@ typedef struct SbkPackOptions {
     SbkProgressFn progress;
     void *progress_opaque;
     const volatile int *cancel;
+    const struct SbkSecretKey *sign_key; /* sign the bundle (sabak/sign.h); NULL: unsigned */
     char out_path[4096];      /* filled: the bundle written */
 } SbkPackOptions;
 int sbk_pack(SbkPackOptions *opt, SbkError *err);
