@@ -423,6 +423,7 @@
       if (title.lang !== state.lang) h3.setAttribute('lang', title.lang);
       list.appendChild(el('li', { className: 'result' }, [
         h3,
+        r.close ? el('p', { className: 'result-close', text: t('search.close') }) : null,
         hits.length ? el('ul', { className: 'hits' }, hits) : null
       ]));
     });

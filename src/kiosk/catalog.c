@@ -412,6 +412,8 @@ int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n,
             return SBK_ENOMEM;
         }
         json_object_set_new(r, "duration", seconds(m->duration));
+        if (res[i].close)
+            json_object_set_new(r, "close", json_true());
         json_object_set_new(r, "hits", hits);
         for (int k = 0; k < res[i].n_hits; k++) {
             const SbkSearchHit *h = &res[i].hits[k];
@@ -425,6 +427,8 @@ int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n,
                 json_object_set_new(o, "end", seconds((double)h->end_ms / 1000.0));
             }
             json_object_set_new(o, "text", json_text(h->text));
+            if (h->close)
+                json_object_set_new(o, "close", json_true());
         }
     }
     return dump(root, out, len);

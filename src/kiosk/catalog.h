@@ -25,9 +25,11 @@ typedef struct SbkCatalogResult {
     const SbkManifest *m;
     const SbkSearchHit *hits;
     int n_hits;
+    int close;   /* 1: not every word found as typed */
 } SbkCatalogResult;
 
-/* {"query": q, "results": [{"id", "title", "poster", "duration", "hits"}]}. */
+/* {"query": q, "results": [{"id", "title", "poster", "duration", "hits"}]};
+ * a close result and each close hit also have "close": true. */
 int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n, char **out,
                        size_t *len);
 
