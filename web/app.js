@@ -178,9 +178,12 @@
   }
 
   /* ---- catalog ---------------------------------------------------------- */
+  /* The cards, titled in the interface language (details: /api/lessons/<id>). */
+  function catalogURL() { return '/api/lessons?lang=' + state.lang; }
   function loadCatalog(force) {
-    if (!state.catalogPromise || force) {
-      state.catalogPromise = getJSON('/api/lessons').then(function (doc) {
+    if (!state.catalogPromise || force || state.catalogLang !== state.lang) {
+      state.catalogLang = state.lang;
+      state.catalogPromise = getJSON(catalogURL()).then(function (doc) {
         state.catalog = doc;
         return doc;
       }, function (err) {
@@ -284,7 +287,7 @@
   var pollTimer = 0;
   function pollCatalog() {
     if ($('view-home').hidden || document.hidden || !state.catalog) return;
-    getJSON('/api/lessons').then(function (doc) {
+    getJSON(catalogURL()).then(function (doc) {
       if (!state.catalog || doc.generation === state.catalog.generation) return;
       state.catalog = doc;
       state.catalogPromise = Promise.resolve(doc);
@@ -848,12 +851,6 @@
     });
   }
 
-  function findLesson(id) {
-    var list = (state.catalog && state.catalog.lessons) || [];
-    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
-    return null;
-  }
-
   function showLesson(id, at) {
     showView('view-lesson');
     var same = state.player && state.player.lesson.id === id;
@@ -875,11 +872,7 @@
     }
     stopPlayer();
     setStatus(t('catalog.loading'));
-    loadCatalog().then(function () {
-      var lesson = findLesson(id);
-      if (lesson) return lesson;
-      return getJSON('/api/lessons/' + encodeURIComponent(id));
-    }).then(function (lesson) {
+    getJSON('/api/lessons/' + encodeURIComponent(id)).then(function (lesson) {
       if (currentRoute().id !== id) return;
       setStatus('');
       state.lesson = lesson;

@@ -10,15 +10,19 @@
 #include "kiosk/search.h"
 #include "sabak/bundle.h"
 
-/* The lesson object of /api/lessons for one bundle of `bundle_size` bytes.
+/* The lesson object of /api/lessons/<id> for one bundle of `bundle_size` bytes.
  * *out malloc'ed (caller frees). Returns 0 or SBK_ENOMEM. */
 int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, char **out, size_t *len);
 
-/* The whole catalog: {"generation", "lessons": [the given objects, in the
- * order given], "damaged": [{"file", "reason"}]}. */
-int sbk_catalog_assemble(uint64_t generation, const char *const *lessons, const size_t *lens,
-                         size_t n, const char *const *dmg_file, const char *const *dmg_reason,
-                         size_t n_dmg, char **out, size_t *len);
+/* The catalog of cards: {"generation", "lessons": [a card for each manifest,
+ * in the order given], "damaged": [{"file", "reason"}]}. A card carries what
+ * the catalog page shows: id, version, title (lang: an SBK_LANG_* index for
+ * that language or the first in the fallback order; -1: every language),
+ * topic, order, duration, thumbnail (or poster) URL, renditions [{tier,
+ * size}] and subtitles [{lang}]. Details: sbk_catalog_lesson. */
+int sbk_catalog_cards(uint64_t generation, const SbkManifest *const *m, size_t n, int lang,
+                      const char *const *dmg_file, const char *const *dmg_reason, size_t n_dmg,
+                      char **out, size_t *len);
 
 /* One lesson found by a search. */
 typedef struct SbkCatalogResult {

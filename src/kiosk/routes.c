@@ -329,11 +329,14 @@ static void handle_web(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch
 
 static void handle_catalog(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
-    char *json = NULL;
+    char *json = NULL, lang[8];
     size_t len = 0;
-    (void)q;
     (void)m;
-    int rc = sbk_library_catalog_json(k->lib, &json, &len);
+    /* ?lang=: titles in that language (with a fallback); else all of them. */
+    const char *langp = NULL;
+    if (sbk_route_query(q, "lang", lang, sizeof lang) == 0 && sbk_lang_rank(lang) < SBK_LANG_COUNT)
+        langp = lang;
+    int rc = sbk_library_catalog_json(k->lib, langp, &json, &len);
     reply_json(r, rc, json, len, "no catalog");
 }
 

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kiosk/catalog.h"
 #include "kiosk/library.h"
 #include "sabak/core.h"
 
@@ -80,9 +79,6 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     if (fstat(lb->b->fd, &st) == 0)
         it->key = sbk_lib_key_of(&st);
     lb->key = it->key;
-    ret = sbk_catalog_lesson(lb->b->manifest, lb->b->file_size, &lb->json, &lb->json_len);
-    if (ret < 0)
-        goto done;
     ret = sbk_lib_index_bundle(lb, &err);
     if (ret == SBK_ENOMEM)
         goto done;
@@ -151,30 +147,21 @@ static int shelf_cmp(const void *a, const void *b)
 }
 
 /* Fill the derived parts of s from its items: which bundle serves each id,
- * the shelf order, the catalog JSON. */
+ * the shelf order. */
 static int snap_finish(Snapshot *s)
 {
-    int ret = 0;
-    const char **lessons = NULL, **dfile = NULL, **dreason = NULL;
-    size_t *lens = NULL, nd = 0, ng = 0;
+    size_t nd = 0, ng = 0;
     if (s->n_items)
         qsort(s->items, s->n_items, sizeof *s->items, item_cmp);
     s->by_id = calloc(s->n_items + 1, sizeof *s->by_id);
     s->served = calloc(s->n_items + 1, sizeof *s->served);
-    lessons = calloc(s->n_items + 1, sizeof *lessons);
-    lens = calloc(s->n_items + 1, sizeof *lens);
-    dfile = calloc(s->n_items + 1, sizeof *dfile);
-    dreason = calloc(s->n_items + 1, sizeof *dreason);
-    if (!s->by_id || !s->served || !lessons || !lens || !dfile || !dreason) {
-        ret = SBK_ENOMEM;
-        goto done;
-    }
+    if (!s->by_id || !s->served)
+        return SBK_ENOMEM;
     for (size_t i = 0; i < s->n_items; i++) {
         if (s->items[i].lb) {
             s->by_id[ng++] = s->items[i].lb;
         } else {
-            dfile[nd] = s->items[i].file;
-            dreason[nd++] = s->items[i].reason;
+            nd++;
             s->n_transient += s->items[i].transient != 0;
         }
     }
@@ -187,18 +174,7 @@ static int snap_finish(Snapshot *s)
     s->n_damaged = nd;
     memcpy(s->served, s->by_id, n * sizeof *s->served);
     qsort(s->served, n, sizeof *s->served, shelf_cmp);
-    for (size_t i = 0; i < n; i++) {
-        lessons[i] = s->served[i]->json;
-        lens[i] = s->served[i]->json_len;
-    }
-    ret = sbk_catalog_assemble(s->generation, lessons, lens, n, dfile, dreason, nd, &s->catalog,
-                               &s->catalog_len);
-done:
-    free(lessons);
-    free(lens);
-    free(dfile);
-    free(dreason);
-    return ret;
+    return 0;
 }
 
 static int snap_same(const Snapshot *a, const Snapshot *b)
