@@ -497,7 +497,10 @@
     var self = this;
     var v = this.video;
     var lesson = this.lesson;
-    v.setAttribute('poster', lesson.poster || '');
+    /* The poster only until playback starts: on a slow link it must not
+     * compete with the first frames, nor come back with a tier switch. */
+    if (lesson.poster) v.setAttribute('poster', lesson.poster);
+    this.on(v, 'playing', function () { v.removeAttribute('poster'); });
     var rate = parseFloat(storeGet('speed') || '1');
     if (!(rate >= 0.75 && rate <= 2)) rate = 1;
     v.defaultPlaybackRate = rate;

@@ -118,6 +118,7 @@ static void reply_json(SbkReply *r, int rc, char *json, size_t len, const char *
     }
     sbk_reply_owned(r, 200, "application/json", json, len);
     r->cache = "no-store";
+    r->compress = 1; /* gzip for clients that accept it (slow links) */
 }
 
 /* Move what the library resolved into the reply (fd or data). The
@@ -323,8 +324,9 @@ static void handle_healthz(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteM
 
 static void handle_web(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
-    (void)q;
-    sbk_web_handle(&k->web, m->arg, r);
+    char v[32];
+    int has_v = sbk_route_query(q, "v", v, sizeof v) == 0;
+    sbk_web_handle(&k->web, m->arg, has_v ? v : NULL, r);
 }
 
 static void handle_catalog(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)

@@ -40,8 +40,22 @@ char *sbk_lib_name_reason(const char *s, const char *proc, const char *file)
     return out;
 }
 
+/* One line in the kiosk's log for a damaged bundle, at scan time: the
+ * reason names the file ("x.zip: truncated: ..."). A file name may hold
+ * any byte but NUL and '/': control bytes are shown as '?', so a name
+ * cannot forge log lines. */
+static void log_damaged(const char *reason)
+{
+    char line[512];
+    size_t o = 0;
+    for (const char *p = reason; *p && o + 1 < sizeof line; p++)
+        line[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    line[o] = '\0';
+    sbk_log(SBK_LOG_WARN, "damaged: %s", line);
+}
+
 /* Open one bundle file into *it: a LibBundle, or a damaged reason. Returns
- * SBK_ENOMEM only; every other failure is a damaged item. */
+ * SBK_ENOMEM only; every other failure is a damaged item (logged). */
 static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen, Item *it)
 {
     int ret = 0;
@@ -55,6 +69,8 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     /* Known bad from an earlier full check: do not even open it. */
     if (sbk_vcache_get(lib->vcache, seen, &cached) == 0) {
         it->reason = strdup(cached);
+        if (it->reason)
+            log_damaged(it->reason);
         return it->reason ? 0 : SBK_ENOMEM;
     }
     path = sbk_path_join(lib->dir, name);
@@ -109,6 +125,8 @@ damaged:
     }
     if (!it->reason)
         ret = SBK_ENOMEM;
+    else
+        log_damaged(it->reason);
 done:
     sbk_lib_bundle_unref(&lb);
     free(path);
