@@ -390,25 +390,31 @@ static inline unsigned char loose(unsigned char c)
     }
 }
 
+/* A byte that only ever equals itself when loosened (not о у н ө ү ң). */
+static inline int plain_byte(unsigned char c)
+{
+    return loose(c) == c && c != ENC_CYR + (0x43e - 0x430) && c != ENC_CYR + (0x443 - 0x430) &&
+           c != ENC_CYR + (0x43d - 0x430);
+}
+
 static int loose_find(const char *hay, size_t hl, const char *needle, size_t nl)
 {
     const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
     if (nl == 0 || nl > hl)
         return nl == 0;
-    unsigned char first = loose(n[0]);
-    /* Most words do not start with о у н: find their first byte with memchr. */
-    int plain = first == n[0] && loose(first) == first && first != ENC_CYR + (0x43e - 0x430) &&
-                first != ENC_CYR + (0x443 - 0x430) && first != ENC_CYR + (0x43d - 0x430);
+    /* Candidates by memchr on the needle's first plain byte (most words have
+     * one early), then a loosened compare of the whole needle. */
+    size_t k = 0;
+    while (k < nl && !plain_byte(n[k]))
+        k++;
     for (size_t i = 0; i + nl <= hl; i++) {
-        if (plain) {
-            const unsigned char *c = memchr(h + i, first, hl - nl + 1 - i);
+        if (k < nl) {
+            const unsigned char *c = memchr(h + i + k, n[k], hl - nl + 1 - i);
             if (!c)
                 return 0;
-            i = (size_t)(c - h);
-        } else if (loose(h[i]) != first) {
-            continue;
+            i = (size_t)(c - h) - k;
         }
-        size_t j = 1;
+        size_t j = 0;
         while (j < nl && loose(h[i + j]) == loose(n[j]))
             j++;
         if (j == nl)
