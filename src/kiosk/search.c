@@ -397,16 +397,35 @@ static inline int plain_byte(unsigned char c)
            c != ENC_CYR + (0x43d - 0x430);
 }
 
+/* How rare a letter is in Kyrgyz and Russian text: the most common letters
+ * (folded, encoded) from the most frequent; anything else is rarer. */
+static int rarity(unsigned char c)
+{
+    static const uint16_t common[] = {0x43e, 0x430, 0x435, 0x438, 0x43d, 0x442, 0x441, 0x440,
+                                      0x44b, 0x43b, 0x43a, 0x432, 0x434, 0x43c, 0x443, 0x43f,
+                                      0x431, 0x433, 0x437, 0x44f, 0x447, 0x436, 0x439, 0x44c};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (c == ENC_CYR + (common[i] - 0x430))
+            return (int)i;
+    return 100;
+}
+
 static int loose_find(const char *hay, size_t hl, const char *needle, size_t nl)
 {
     const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
     if (nl == 0 || nl > hl)
         return nl == 0;
-    /* Candidates by memchr on the needle's first plain byte (most words have
-     * one early), then a loosened compare of the whole needle. */
-    size_t k = 0;
-    while (k < nl && !plain_byte(n[k]))
-        k++;
+    /* Candidates by memchr on the needle's rarest plain byte, then a
+     * loosened compare of the whole needle. */
+    size_t k = nl;
+    int best = -1;
+    for (size_t j = 0; j < nl; j++) {
+        int r = plain_byte(n[j]) ? rarity(n[j]) : -1;
+        if (r > best) {
+            best = r;
+            k = j;
+        }
+    }
     for (size_t i = 0; i + nl <= hl; i++) {
         if (k < nl) {
             const unsigned char *c = memchr(h + i + k, n[k], hl - nl + 1 - i);
