@@ -1,8 +1,10 @@
-# sabak_embed(OUTPUT <generated .c> SYMBOL <sbk_... table> BASE <dir> FILES <absolute paths...>)
+# sabak_embed(OUTPUT <generated .c> SYMBOL <sbk_... table> BASE <dir> [GZIP] FILES <absolute paths...>)
 #
 # Generates a C file, at build time, that includes "sabak/embed.h" and defines
 #   const SbkEmbeddedFile SYMBOL[] = {{"relative/path", data, len}, ..., {NULL, NULL, 0}};
-# with paths relative to BASE ('/'-separated, in sorted order). The file is
+# with paths relative to BASE ('/'-separated, in sorted order). With GZIP,
+# text files (.html .js .css .json .svg .txt) also carry their gzip (made
+# with `gzip -9 -n`, so the output is reproducible) in gz/gz_len. The file is
 # regenerated when any listed file (or this script) changes; list the files
 # with a CONFIGURE_DEPENDS glob so that new files are picked up too.
 #
@@ -24,7 +26,22 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED SBK_EMBED_OUTPUT)
     string(APPEND body "static const unsigned char ${SBK_EMBED_SYMBOL}_${i}[] = {\n${hex}0x00};\n")
     string(REPLACE "\\" "\\\\" rel_c "${rel}")
     string(REPLACE "\"" "\\\"" rel_c "${rel_c}")
-    string(APPEND table "    {\"${rel_c}\", ${SBK_EMBED_SYMBOL}_${i}, ${size}},\n")
+    set(gz "NULL, 0")
+    if(SBK_EMBED_GZIP AND rel MATCHES "\\.(html|js|css|json|svg|txt)$")
+      execute_process(COMMAND gzip -9 -n -c "${f}" OUTPUT_FILE "${SBK_EMBED_OUTPUT}.gz"
+                      RESULT_VARIABLE gzrc)
+      if(NOT gzrc EQUAL 0)
+        message(FATAL_ERROR "sabak_embed: gzip ${f} failed")
+      endif()
+      file(READ "${SBK_EMBED_OUTPUT}.gz" gzhex HEX)
+      file(SIZE "${SBK_EMBED_OUTPUT}.gz" gzsize)
+      file(REMOVE "${SBK_EMBED_OUTPUT}.gz")
+      string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," gzhex "${gzhex}")
+      string(REGEX REPLACE "((0x..,){32})" "\\1\n" gzhex "${gzhex}")
+      string(APPEND body "static const unsigned char ${SBK_EMBED_SYMBOL}_${i}_gz[] = {\n${gzhex}0x00};\n")
+      set(gz "${SBK_EMBED_SYMBOL}_${i}_gz, ${gzsize}")
+    endif()
+    string(APPEND table "    {\"${rel_c}\", ${SBK_EMBED_SYMBOL}_${i}, ${size}, ${gz}},\n")
     math(EXPR i "${i} + 1")
   endforeach()
   file(WRITE "${SBK_EMBED_OUTPUT}.tmp"
@@ -32,7 +49,7 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED SBK_EMBED_OUTPUT)
     "#include <stddef.h>\n#include \"sabak/embed.h\"\n\n"
     "extern const SbkEmbeddedFile ${SBK_EMBED_SYMBOL}[];\n\n"
     "${body}\n"
-    "const SbkEmbeddedFile ${SBK_EMBED_SYMBOL}[] = {\n${table}    {NULL, NULL, 0},\n};\n")
+    "const SbkEmbeddedFile ${SBK_EMBED_SYMBOL}[] = {\n${table}    {NULL, NULL, 0, NULL, 0},\n};\n")
   file(RENAME "${SBK_EMBED_OUTPUT}.tmp" "${SBK_EMBED_OUTPUT}")
   return()
 endif()
@@ -40,7 +57,7 @@ endif()
 set(SBK_EMBED_SCRIPT "${CMAKE_CURRENT_LIST_FILE}")
 
 function(sabak_embed)
-  cmake_parse_arguments(E "" "OUTPUT;SYMBOL;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(E "GZIP" "OUTPUT;SYMBOL;BASE" "FILES" ${ARGN})
   if(NOT E_OUTPUT OR NOT E_SYMBOL OR NOT E_BASE)
     message(FATAL_ERROR "sabak_embed: OUTPUT, SYMBOL and BASE are required")
   endif()
@@ -54,7 +71,8 @@ function(sabak_embed)
   add_custom_command(
     OUTPUT "${E_OUTPUT}"
     COMMAND "${CMAKE_COMMAND}" "-DSBK_EMBED_OUTPUT=${E_OUTPUT}" "-DSBK_EMBED_SYMBOL=${E_SYMBOL}"
-            "-DSBK_EMBED_BASE=${E_BASE}" "-DSBK_EMBED_LIST=${list_file}" -P "${SBK_EMBED_SCRIPT}"
+            "-DSBK_EMBED_BASE=${E_BASE}" "-DSBK_EMBED_LIST=${list_file}"
+            "-DSBK_EMBED_GZIP=${E_GZIP}" -P "${SBK_EMBED_SCRIPT}"
     DEPENDS ${files} "${list_file}" "${SBK_EMBED_SCRIPT}"
     COMMENT "Embedding ${E_SYMBOL} from ${E_BASE}"
     VERBATIM)

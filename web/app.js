@@ -212,9 +212,12 @@
   }
 
   /* ---- catalog ---------------------------------------------------------- */
+  /* The cards, titled in the interface language (details: /api/lessons/<id>). */
+  function catalogURL() { return '/api/lessons?lang=' + state.lang; }
   function loadCatalog(force) {
-    if (!state.catalogPromise || force) {
-      state.catalogPromise = getJSON('/api/lessons').then(function (doc) {
+    if (!state.catalogPromise || force || state.catalogLang !== state.lang) {
+      state.catalogLang = state.lang;
+      state.catalogPromise = getJSON(catalogURL()).then(function (doc) {
         state.catalog = doc;
         return doc;
       }, function (err) {
@@ -327,7 +330,7 @@
   var pollTimer = 0;
   function pollCatalog() {
     if ($('view-home').hidden || document.hidden || !state.catalog) return;
-    getJSON('/api/lessons').then(function (doc) {
+    getJSON(catalogURL()).then(function (doc) {
       if (!state.catalog || doc.generation === state.catalog.generation) return;
       state.catalog = doc;
       state.catalogPromise = Promise.resolve(doc);
@@ -468,6 +471,7 @@
       if (title.lang !== state.lang) h3.setAttribute('lang', title.lang);
       list.appendChild(el('li', { className: 'result' }, [
         h3,
+        r.close ? el('p', { className: 'result-close', text: t('search.close') }) : null,
         hits.length ? el('ul', { className: 'hits' }, hits) : null
       ]));
     });
@@ -543,7 +547,10 @@
     var self = this;
     var v = this.video;
     var lesson = this.lesson;
-    v.setAttribute('poster', lesson.poster || '');
+    /* The poster only until playback starts: on a slow link it must not
+     * compete with the first frames, nor come back with a tier switch. */
+    if (lesson.poster) v.setAttribute('poster', lesson.poster);
+    this.on(v, 'playing', function () { v.removeAttribute('poster'); });
     var rate = parseFloat(storeGet('speed') || '1');
     if (!(rate >= 0.75 && rate <= 2)) rate = 1;
     v.defaultPlaybackRate = rate;
@@ -1000,12 +1007,6 @@
     }
   }
 
-  function findLesson(id) {
-    var list = (state.catalog && state.catalog.lessons) || [];
-    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
-    return null;
-  }
-
   function showLesson(id, at) {
     showView('view-lesson');
     var same = state.player && state.player.lesson.id === id;
@@ -1031,11 +1032,7 @@
     $('lesson-title').textContent = '';
     $('lesson-nosound').hidden = true;
     setStatus(t('catalog.loading'));
-    loadCatalog().then(function () {
-      var lesson = findLesson(id);
-      if (lesson) return lesson;
-      return getJSON('/api/lessons/' + encodeURIComponent(id));
-    }).then(function (lesson) {
+    getJSON('/api/lessons/' + encodeURIComponent(id)).then(function (lesson) {
       if (currentRoute().id !== id) return;
       setStatus('');
       state.lesson = lesson;

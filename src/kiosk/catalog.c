@@ -1,6 +1,7 @@
 /* src/kiosk/catalog.c - JSON for /api/lessons, /api/lessons/<id> and
- * /api/search (see catalog.h, docs/API.md). Built with jansson, compact,
- * UTF-8 as is (no JSON_ENSURE_ASCII). */
+ * /api/search (see catalog.h, docs/API.md). Built with jansson when asked,
+ * from the manifests the library holds (nothing is kept serialised),
+ * compact, UTF-8 as is (no JSON_ENSURE_ASCII). */
 #include "kiosk/catalog.h"
 
 #include <jansson.h>
@@ -320,76 +321,125 @@ static json_t *json_text(const char *s)
     return j;
 }
 
-int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, char **out, size_t *len)
+/* Who signed the bundle (docs/API.md), on a card and on the details. */
+static void add_sign(json_t *o, const SbkCatalogSign *sig)
 {
-    *out = NULL;
-    return dump(lesson_object(m, bundle_size), out, len);
+    if (!o || !sig)
+        return;
+    json_object_set_new(o, "signature", json_string(sig->state ? sig->state : "unsigned"));
+    json_object_set_new(o, "publisher", sig->publisher ? json_text(sig->publisher) : json_null());
+    json_object_set_new(o, "publisher_key", sig->key_id ? json_string(sig->key_id) : json_null());
+    json_object_set_new(o, "unverified", json_boolean(sig->unverified));
 }
 
-int sbk_catalog_lesson_signed(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
-                              char **out, size_t *len)
+int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
+                       char **out, size_t *len)
 {
-    json_t *o = lesson_object(m, bundle_size);
     *out = NULL;
-    if (o && sig) {
-        json_object_set_new(o, "signature", json_string(sig->state ? sig->state : "unsigned"));
-        json_object_set_new(o, "publisher", sig->publisher ? json_text(sig->publisher) : json_null());
-        json_object_set_new(o, "publisher_key", sig->key_id ? json_string(sig->key_id) : json_null());
-        json_object_set_new(o, "unverified", json_boolean(sig->unverified));
-    }
+    json_t *o = lesson_object(m, bundle_size);
+    add_sign(o, sig);
     return dump(o, out, len);
 }
 
-int sbk_catalog_assemble(uint64_t generation, const char *const *lessons, const size_t *lens,
-                         size_t n, const char *const *dmg_file, const char *const *dmg_reason,
-                         size_t n_dmg, char **out, size_t *len)
+/* The title in `lang` (an index, or -1 for every language): with one
+ * language, {"<code>": text} of the first present in the fallback order. */
+static json_t *card_title(const SbkManifest *m, int lang)
 {
-    int ret = 0;
-    char *dmg = NULL, *buf = NULL;
-    json_t *arr = json_array();
+    if (lang < 0)
+        return lang_object(m->title);
+    json_t *o = json_object();
+    for (int r = 0; o && r <= SBK_LANG_COUNT; r++) {
+        int l = r == 0 ? lang : r - 1;
+        if (m->title[l] && m->title[l][0]) {
+            json_object_set_new(o, sbk_lang_codes[l], json_string(m->title[l]));
+            break;
+        }
+    }
+    return o;
+}
+
+/* What a card shows: tier and size of each rendition, no URL. */
+static json_t *card_tier(const char *id, const SbkManifestFile *f)
+{
+    (void)id;
+    json_t *o = json_object();
+    if (o) {
+        json_object_set_new(o, "tier", json_string(f->tier ? f->tier : ""));
+        json_object_set_new(o, "size", json_integer(f->size));
+    }
+    return o;
+}
+
+static json_t *card_subtitle(const char *id, const SbkManifestFile *f)
+{
+    (void)id;
+    json_t *o = json_object();
+    if (o)
+        json_object_set_new(o, "lang", json_string(f->lang ? f->lang : ""));
+    return o;
+}
+
+static json_t *card_object(const SbkManifest *m, int lang, const SbkCatalogSign *sig)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_string(m->id));
+    json_object_set_new(o, "version", json_integer(m->version));
+    json_object_set_new(o, "title", card_title(m, lang));
+    json_object_set_new(o, "topic", json_string(m->topic ? m->topic : ""));
+    json_object_set_new(o, "order", json_integer(m->order));
+    json_object_set_new(o, "duration", seconds(m->duration));
+    const SbkManifestFile *img = first_of_kind(m, "thumbnail");
+    if (!img)
+        img = first_of_kind(m, "poster");
+    if (img && set_url(o, "thumbnail", m->id, img) < 0)
+        goto fail;
+    json_t *r = file_array(m, want_rendition, rendition_cmp, card_tier);
+    json_t *s = file_array(m, want_subtitles, subtitle_cmp, card_subtitle);
+    json_object_set_new(o, "renditions", r);
+    json_object_set_new(o, "subtitles", s);
+    if (!r || !s)
+        goto fail;
+    add_sign(o, sig);
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+int sbk_catalog_cards(uint64_t generation, const SbkManifest *const *m,
+                      const SbkCatalogSign *sigs, size_t n, int lang, const char *const *dmg_file, const char *const *dmg_reason, size_t n_dmg,
+                      char **out, size_t *len)
+{
     *out = NULL;
-    for (size_t i = 0; arr && i < n_dmg; i++) {
+    json_t *root = json_object(), *lessons = json_array(), *dmg = json_array();
+    if (!root || !lessons || !dmg) {
+        json_decref(root);
+        json_decref(lessons);
+        json_decref(dmg);
+        return SBK_ENOMEM;
+    }
+    json_object_set_new(root, "generation", json_integer((json_int_t)generation));
+    json_object_set_new(root, "lessons", lessons);
+    json_object_set_new(root, "damaged", dmg);
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = card_object(m[i], lang, sigs ? &sigs[i] : NULL);
+        if (!c || json_array_append_new(lessons, c) < 0) {
+            json_decref(root);
+            return SBK_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < n_dmg; i++) {
         json_t *d = json_object();
-        if (!d || json_array_append_new(arr, d) < 0) {
-            ret = SBK_ENOMEM;
-            goto done;
+        if (!d || json_array_append_new(dmg, d) < 0) {
+            json_decref(root);
+            return SBK_ENOMEM;
         }
         json_object_set_new(d, "file", json_text(dmg_file[i]));
         json_object_set_new(d, "reason", json_text(dmg_reason[i]));
     }
-    /* The lesson objects are already serialised: splice them in rather than
-     * parse them back. */
-    dmg = json_dumps(arr, DUMP_FLAGS);
-    if (!dmg) {
-        ret = SBK_ENOMEM;
-        goto done;
-    }
-    size_t total = 64 + strlen(dmg);
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    buf = malloc(total);
-    if (!buf) {
-        ret = SBK_ENOMEM;
-        goto done;
-    }
-    size_t o = (size_t)snprintf(buf, total, "{\"generation\":%llu,\"lessons\":[",
-                                (unsigned long long)generation);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf[o++] = ',';
-        memcpy(buf + o, lessons[i], lens[i]);
-        o += lens[i];
-    }
-    o += (size_t)snprintf(buf + o, total - o, "],\"damaged\":%s}", dmg);
-    *out = buf;
-    buf = NULL;
-    if (len)
-        *len = o;
-done:
-    json_decref(arr);
-    free(dmg);
-    free(buf);
-    return ret;
+    return dump(root, out, len);
 }
 
 static const char *const kind_name[SBK_SEARCH_KINDS] = {"title", "description", "subtitles"};
@@ -426,6 +476,8 @@ int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n,
             return SBK_ENOMEM;
         }
         json_object_set_new(r, "duration", seconds(m->duration));
+        if (res[i].close)
+            json_object_set_new(r, "close", json_true());
         json_object_set_new(r, "hits", hits);
         for (int k = 0; k < res[i].n_hits; k++) {
             const SbkSearchHit *h = &res[i].hits[k];
@@ -439,6 +491,8 @@ int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n,
                 json_object_set_new(o, "end", seconds((double)h->end_ms / 1000.0));
             }
             json_object_set_new(o, "text", json_text(h->text));
+            if (h->close)
+                json_object_set_new(o, "close", json_true());
         }
     }
     return dump(root, out, len);

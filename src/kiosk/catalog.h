@@ -10,36 +10,45 @@
 #include "kiosk/search.h"
 #include "sabak/bundle.h"
 
-/* The lesson object of /api/lessons for one bundle of `bundle_size` bytes.
- * *out malloc'ed (caller frees). Returns 0 or SBK_ENOMEM. */
-int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, char **out, size_t *len);
-/* The same, with who signed the bundle (docs/API.md): "signature" (state:
- * "trusted", "unknown-key", "unsigned"), "publisher" (the trusted key's name,
- * else null), "publisher_key" (its id, else null) and "unverified" (true
- * under require_signature = warn for a bundle no trusted key signed). */
+/* Who signed a bundle (docs/API.md): "signature" (state: "trusted",
+ * "unknown-key", "unsigned"), "publisher" (the trusted key's name, else
+ * null), "publisher_key" (its id, else null) and "unverified" (true under
+ * require_signature = warn for a bundle no trusted key signed). */
 typedef struct SbkCatalogSign {
     const char *state;
     const char *publisher;   /* NULL unless trusted */
     const char *key_id;      /* NULL unless trusted */
     int unverified;
 } SbkCatalogSign;
-int sbk_catalog_lesson_signed(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
-                              char **out, size_t *len);
 
-/* The whole catalog: {"generation", "lessons": [the given objects, in the
- * order given], "damaged": [{"file", "reason"}]}. */
-int sbk_catalog_assemble(uint64_t generation, const char *const *lessons, const size_t *lens,
-                         size_t n, const char *const *dmg_file, const char *const *dmg_reason,
-                         size_t n_dmg, char **out, size_t *len);
+/* The lesson object of /api/lessons/<id> for one bundle of `bundle_size`
+ * bytes, with its signature fields when sig is not NULL. *out malloc'ed
+ * (caller frees). Returns 0 or SBK_ENOMEM. */
+int sbk_catalog_lesson(const SbkManifest *m, int64_t bundle_size, const SbkCatalogSign *sig,
+                       char **out, size_t *len);
+
+/* The catalog of cards: {"generation", "lessons": [a card for each manifest,
+ * in the order given], "damaged": [{"file", "reason"}]}. A card carries what
+ * the catalog page shows: id, version, title (lang: an SBK_LANG_* index for
+ * that language or the first in the fallback order; -1: every language),
+ * topic, order, duration, thumbnail (or poster) URL, renditions [{tier,
+ * size}] and subtitles [{lang}], and the signature fields of sigs[i] (sigs
+ * may be NULL). Details: sbk_catalog_lesson. */
+int sbk_catalog_cards(uint64_t generation, const SbkManifest *const *m,
+                      const SbkCatalogSign *sigs, size_t n, int lang,
+                      const char *const *dmg_file, const char *const *dmg_reason, size_t n_dmg,
+                      char **out, size_t *len);
 
 /* One lesson found by a search. */
 typedef struct SbkCatalogResult {
     const SbkManifest *m;
     const SbkSearchHit *hits;
     int n_hits;
+    int close;   /* 1: not every word found as typed */
 } SbkCatalogResult;
 
-/* {"query": q, "results": [{"id", "title", "poster", "duration", "hits"}]}. */
+/* {"query": q, "results": [{"id", "title", "poster", "duration", "hits"}]};
+ * a close result and each close hit also have "close": true. */
 int sbk_catalog_search(const char *query, const SbkCatalogResult *res, size_t n, char **out,
                        size_t *len);
 

@@ -246,6 +246,8 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
     char content_range[96] = "", ctype[96] = "", lastmod[40] = "";
     Multipart *mp = NULL;
     int64_t length_304 = -1;
+    /* gzip or not first: conditionals and ranges apply to what is sent. */
+    sbk_reply_negotiate(r, sbk_http_header(req, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     if (r->entity && r->status == 200)
         apply_entity(req, r, content_range, sizeof content_range, &mp, ctype, sizeof ctype,
                      &length_304);
@@ -282,6 +284,10 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache ? r->cache : "no-store");
+    if (r->vary)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (r->encoding && r->status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->encoding);
     if (r->entity) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
         if (r->etag[0])

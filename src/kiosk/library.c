@@ -15,9 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kiosk/catalog.h"
 #include "kiosk/library.h"
 #include "kiosk/search.h"
 #include "sabak/core.h"
+#include "sabak/kiosk.h"
+#include "sabak/lang.h"
 
 /* ---- bundles ------------------------------------------------------------- */
 
@@ -46,7 +49,6 @@ void sbk_lib_bundle_unref(LibBundle **plb)
     sbk_bundle_close(&lb->b);
     sbk_search_doc_free(&lb->doc);
     free(lb->file);
-    free(lb->json);
     free(lb->bad);
     free(lb);
 }
@@ -67,7 +69,6 @@ void sbk_lib_snap_unref(Snapshot **ps)
     free(s->items);
     free(s->by_id);
     free(s->served);
-    free(s->catalog);
     free(s);
 }
 
@@ -410,24 +411,50 @@ done:
     return ret;
 }
 
-/* ---- JSON (built at scan time by catalog.c) ---------------------------------------------------------------- */
+/* ---- JSON (built by catalog.c from the manifests, when asked) ------------- */
 
-static int copy_out(const char *s, size_t n, char **out, size_t *len)
+/* The signature fields of lb's card and details, under the library's policy. */
+static SbkCatalogSign catalog_sign(const SbkLibrary *lib, const LibBundle *lb)
 {
-    *out = malloc(n + 1);
-    if (!*out)
-        return SBK_ENOMEM;
-    memcpy(*out, s, n);
-    (*out)[n] = '\0';
-    if (len)
-        *len = n;
-    return 0;
+    int trusted = lb->sig.state == SBK_SIG_TRUSTED;
+    return (SbkCatalogSign){
+        .state = sbk_sign_state_name(lb->sig.state),
+        .publisher = trusted ? lb->sig.publisher : NULL,
+        .key_id = trusted ? lb->sig.key_id : NULL,
+        .unverified = lib->sign_policy == SBK_SIGN_POLICY_WARN && !trusted,
+    };
 }
 
-int sbk_library_catalog_json(SbkLibrary *lib, char **out, size_t *len)
+int sbk_library_catalog_json(SbkLibrary *lib, const char *lang, char **out, size_t *len)
 {
+    int ret = 0;
+    *out = NULL;
     Snapshot *s = sbk_lib_snap_get(lib);
-    int ret = copy_out(s->catalog, s->catalog_len, out, len);
+    const SbkManifest **m = calloc(s->n_served + 1, sizeof *m);
+    SbkCatalogSign *sigs = calloc(s->n_served + 1, sizeof *sigs);
+    const char **dfile = calloc(s->n_damaged + 1, sizeof *dfile);
+    const char **dreason = calloc(s->n_damaged + 1, sizeof *dreason);
+    size_t nd = 0;
+    if (!m || !sigs || !dfile || !dreason) {
+        ret = SBK_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < s->n_served; i++) {
+        m[i] = s->served[i]->b->manifest;
+        sigs[i] = catalog_sign(lib, s->served[i]);
+    }
+    for (size_t i = 0; i < s->n_items && nd < s->n_damaged; i++)
+        if (!s->items[i].lb) {
+            dfile[nd] = s->items[i].file;
+            dreason[nd++] = s->items[i].reason;
+        }
+    ret = sbk_catalog_cards(s->generation, m, sigs, s->n_served, lang ? sbk_lang_index(lang) : -1, dfile,
+                            dreason, nd, out, len);
+done:
+    free(m);
+    free(sigs);
+    free(dfile);
+    free(dreason);
     sbk_lib_snap_unref(&s);
     return ret;
 }
@@ -437,7 +464,8 @@ int sbk_library_lesson_json(SbkLibrary *lib, const char *id, char **out, size_t 
     *out = NULL;
     Snapshot *s = sbk_lib_snap_get(lib);
     LibBundle *lb = id ? sbk_lib_snap_find_id(s, id) : NULL;
-    int ret = lb ? copy_out(lb->json, lb->json_len, out, len) : SBK_ENOENT;
+    SbkCatalogSign sig = lb ? catalog_sign(lib, lb) : (SbkCatalogSign){0};
+    int ret = lb ? sbk_catalog_lesson(lb->b->manifest, lb->b->file_size, &sig, out, len) : SBK_ENOENT;
     sbk_lib_snap_unref(&s);
     return ret;
 }

@@ -67,8 +67,10 @@ int sbk_library_resolve_bundle(SbkLibrary *lib, const char *id, SbkResolved *out
 /* Close fd / free data; leaves r reusable. */
 void sbk_resolved_clear(SbkResolved *r);
 
-/* JSON documents for the API, malloc'ed UTF-8 (caller frees). */
-int sbk_library_catalog_json(SbkLibrary *lib, char **out, size_t *len);
+/* JSON documents for the API, malloc'ed UTF-8 (caller frees), built from
+ * the manifests when asked. The catalog holds a card per lesson (catalog.h),
+ * titled in `lang` ("ky"/"ru"/"en", with a fallback; NULL: every language). */
+int sbk_library_catalog_json(SbkLibrary *lib, const char *lang, char **out, size_t *len);
 int sbk_library_lesson_json(SbkLibrary *lib, const char *id, char **out, size_t *len);
 /* Search titles, descriptions and subtitle text (Cyrillic-aware folding,
  * sbk_utf8_fold); lang ("ky"/"ru"/"en" or NULL) only orders results. */

@@ -9,8 +9,8 @@
  *               sbk_library_search_json (JSON by catalog.c)
  *
  * Shape: the library publishes an immutable, reference-counted Snapshot of
- * the folder (every bundle file with its state, the lessons served, the
- * catalog JSON). Readers (HTTP threads) take a reference under a mutex held
+ * the folder (every bundle file with its state, the lessons served; the
+ * JSON is made from their manifests when asked). Readers (HTTP threads) take a reference under a mutex held
  * for a pointer copy, then work without locks; a rescan builds a new
  * snapshot, reusing the LibBundles of files whose key (device, inode, size,
  * mtime, ctime) did not change, and swaps the pointer. A bundle dropped from the folder stays
@@ -80,8 +80,6 @@ typedef struct LibBundle {
     SbkBundle *b;
     char *file;                /* base name in the folder */
     SbkVerifyKey key;
-    char *json;                /* its lesson object */
-    size_t json_len;
     SbkSearchDoc *doc;
     size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
@@ -112,8 +110,6 @@ typedef struct Snapshot {
     size_t n_served;
     size_t n_damaged;
     size_t n_transient;    /* items with a read error: the watcher retries */
-    char *catalog;
-    size_t catalog_len;
 } Snapshot;
 
 struct SbkLibrary {

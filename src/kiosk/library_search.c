@@ -216,7 +216,8 @@ int sbk_library_search_json(SbkLibrary *lib, const char *query, const char *lang
         if (ret < 0)
             goto done;
         res[i] = (SbkCatalogResult){.m = found[i].lb->b->manifest, .hits = found[i].hits,
-                                    .n_hits = found[i].n_hits};
+                                    .n_hits = found[i].n_hits,
+                                    .close = found[i].score < SBK_SEARCH_EXACT};
     }
     /* Hits point into the snapshot's documents: build the JSON before
      * letting the snapshot go. */

@@ -3,9 +3,12 @@
 #include "kiosk/reply.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 void sbk_reply_init(SbkReply *r)
 {
@@ -107,4 +110,139 @@ int64_t sbk_reply_body_length(const SbkReply *r)
     if (r->kind == SBK_BODY_INFLATE)
         return r->zlen;
     return r->kind == SBK_BODY_FD ? r->size : (int64_t)r->len;
+}
+
+/* ---- content coding ---------------------------------------------------------- */
+
+/* The q of one Accept-Encoding element's parameters (";q=0.5"): 1 unless
+ * it says otherwise; any malformed q counts as 0 (refused). */
+static int q_nonzero(const char *p, const char *end)
+{
+    while (p < end) {
+        while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
+            p++;
+        const char *name = p;
+        while (p < end && *p != '=' && *p != ';')
+            p++;
+        size_t nl = (size_t)(p - name);
+        while (nl && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+            nl--;
+        if (p < end && *p == '=') {
+            const char *v = ++p;
+            while (p < end && *p != ';')
+                p++;
+            while (v < p && (*v == ' ' || *v == '\t'))
+                v++;
+            if (nl == 1 && (name[0] == 'q' || name[0] == 'Q')) {
+                /* qvalue = "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ] */
+                if (v < p && *v == '1')
+                    return 1;
+                for (const char *d = v + 1; v < p && *v == '0' && d < p; d++)
+                    if (*d >= '1' && *d <= '9')
+                        return 1;
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+int sbk_reply_accepts_gzip(const char *ae)
+{
+    int gzip = -1, star = -1;
+    if (!ae)
+        return 0;
+    const char *p = ae;
+    while (*p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        const char *tok = p;
+        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        size_t tl = (size_t)(p - tok);
+        const char *params = p;
+        while (*p && *p != ',')
+            p++;
+        if (tl == 0)
+            continue;
+        int ok = q_nonzero(params, p);
+        if ((tl == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+            (tl == 6 && strncasecmp(tok, "x-gzip", 6) == 0))
+            gzip = ok;
+        else if (tl == 1 && tok[0] == '*')
+            star = ok;
+    }
+    return gzip >= 0 ? gzip : star > 0;
+}
+
+/* gzip of [data, data+len): *out malloc'ed. */
+static int gzip_buf(const void *data, size_t len, unsigned char **out, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    uLong cap = deflateBound(&z, (uLong)len);
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&z);
+        return -1;
+    }
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    return 0;
+}
+
+int sbk_reply_gzip(const void *data, size_t len, unsigned char **out, size_t *out_len)
+{
+    return gzip_buf(data, len, out, out_len);
+}
+
+/* "<etag>-gz" inside the quotes: the gzip body is another representation. */
+static void etag_gz(SbkReply *r)
+{
+    size_t n = strlen(r->etag);
+    if (n >= 2 && r->etag[n - 1] == '"' && n + 3 < sizeof r->etag) {
+        memcpy(r->etag + n - 1, "-gz\"", 5);
+    }
+}
+
+void sbk_reply_negotiate(SbkReply *r, const char *ae)
+{
+    if (r->status != 200 || (!r->gz && !r->compress))
+        return;
+    r->vary = 1;
+    if (!sbk_reply_accepts_gzip(ae))
+        return;
+    if (r->gz) {
+        sbk_reply_clear(r);
+        r->kind = SBK_BODY_STATIC;
+        r->data = r->gz;
+        r->len = r->gz_len;
+        r->encoding = "gzip";
+        etag_gz(r);
+        return;
+    }
+    if ((r->kind != SBK_BODY_MALLOC && r->kind != SBK_BODY_STATIC) || r->len < SBK_REPLY_GZIP_MIN)
+        return;
+    unsigned char *z = NULL;
+    size_t zl = 0;
+    if (gzip_buf(r->data, r->len, &z, &zl) != 0)
+        return; /* out of memory: send it as it is */
+    sbk_reply_clear(r);
+    r->kind = SBK_BODY_MALLOC;
+    r->data = z;
+    r->len = zl;
+    r->encoding = "gzip";
+    etag_gz(r);
 }

@@ -34,6 +34,14 @@ typedef struct SbkReply {
     const char *allow;         /* Allow, or NULL */
     const char *csp;           /* Content-Security-Policy; NULL: the kiosk's own strict one */
     int retry_after;           /* Retry-After seconds (503), 0: none */
+    /* Content coding (sbk_reply_negotiate): a persistent gzip of the body
+     * to send instead (gz/gz_len), or compress = 1 to gzip a malloc'ed body
+     * on the way out. Either makes the answer vary on Accept-Encoding. */
+    const void *gz;
+    size_t gz_len;
+    int compress;
+    int vary;                  /* Vary: Accept-Encoding */
+    const char *encoding;      /* Content-Encoding, or NULL */
 } SbkReply;
 
 /* An empty 200 reply with no body. */
@@ -52,6 +60,17 @@ void sbk_reply_json_value(SbkReply *r, json_t *o);
 void sbk_reply_error(SbkReply *r, int status);
 /* Release what the reply owns (fd, data); the reply stays usable. */
 void sbk_reply_clear(SbkReply *r);
+/* 1 when an Accept-Encoding header value accepts gzip (a q of 0 refuses;
+ * "*" stands for codings not named). NULL or "" accept only identity. */
+int sbk_reply_accepts_gzip(const char *accept_encoding);
+/* Choose the body's coding for a 200 with gz or compress set: the gzip
+ * when the client accepts it (a gzip body has its own ETag, "<etag>-gz"),
+ * else the body as is; either way Vary: Accept-Encoding. Bodies under
+ * SBK_REPLY_GZIP_MIN bytes are not compressed on the fly. */
+#define SBK_REPLY_GZIP_MIN 512
+void sbk_reply_negotiate(SbkReply *r, const char *accept_encoding);
+/* gzip (zlib, level 6) of len bytes: *out malloc'ed. Returns 0 or -1. */
+int sbk_reply_gzip(const void *data, size_t len, unsigned char **out, size_t *out_len);
 /* Bytes of the body (fd slice or memory). */
 int64_t sbk_reply_body_length(const SbkReply *r);
 

@@ -118,6 +118,7 @@ static void reply_json(SbkReply *r, int rc, char *json, size_t len, const char *
     }
     sbk_reply_owned(r, 200, "application/json", json, len);
     r->cache = "no-store";
+    r->compress = 1; /* gzip for clients that accept it (slow links) */
 }
 
 /* Move what the library resolved into the reply (fd or data). The
@@ -323,17 +324,21 @@ static void handle_healthz(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteM
 
 static void handle_web(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
-    (void)q;
-    sbk_web_handle(&k->web, m->arg, r);
+    char v[32];
+    int has_v = sbk_route_query(q, "v", v, sizeof v) == 0;
+    sbk_web_handle(&k->web, m->arg, has_v ? v : NULL, r);
 }
 
 static void handle_catalog(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
 {
-    char *json = NULL;
+    char *json = NULL, lang[8];
     size_t len = 0;
-    (void)q;
     (void)m;
-    int rc = sbk_library_catalog_json(k->lib, &json, &len);
+    /* ?lang=: titles in that language (with a fallback); else all of them. */
+    const char *langp = NULL;
+    if (sbk_route_query(q, "lang", lang, sizeof lang) == 0 && sbk_lang_rank(lang) < SBK_LANG_COUNT)
+        langp = lang;
+    int rc = sbk_library_catalog_json(k->lib, langp, &json, &len);
     reply_json(r, rc, json, len, "no catalog");
 }
 

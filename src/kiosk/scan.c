@@ -4,6 +4,7 @@
 #include "kiosk/library_int.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kiosk/catalog.h"
 #include "kiosk/library.h"
 #include "sabak/kiosk.h"
 #include "sabak/core.h"
@@ -80,8 +80,22 @@ static void trust_reload(SbkLibrary *lib)
     lib->trust_changed = 1;
 }
 
+/* One line in the kiosk's log for a damaged bundle, at scan time: the
+ * reason names the file ("x.zip: truncated: ..."). A file name may hold
+ * any byte but NUL and '/': control bytes are shown as '?', so a name
+ * cannot forge log lines. */
+static void log_damaged(const char *reason)
+{
+    char line[512];
+    size_t o = 0;
+    for (const char *p = reason; *p && o + 1 < sizeof line; p++)
+        line[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    line[o] = '\0';
+    sbk_log(SBK_LOG_WARN, "damaged: %s", line);
+}
+
 /* Open one bundle file into *it: a LibBundle, or a damaged reason. Returns
- * SBK_ENOMEM only; every other failure is a damaged item. */
+ * SBK_ENOMEM only; every other failure is a damaged item (logged). */
 static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen, Item *it)
 {
     int ret = 0;
@@ -95,6 +109,8 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     /* Known bad from an earlier full check: do not even open it. */
     if (sbk_vcache_get(lib->vcache, seen, &cached) == 0) {
         it->reason = strdup(cached);
+        if (it->reason)
+            log_damaged(it->reason);
         return it->reason ? 0 : SBK_ENOMEM;
     }
     path = sbk_path_join(lib->dir, name);
@@ -122,15 +138,6 @@ static int item_load(SbkLibrary *lib, const char *name, const SbkVerifyKey *seen
     lb->key = it->key;
     if ((ret = sign_verdict(lib, lb, &err)) < 0)
         goto damaged;
-    SbkCatalogSign cs = {
-        .state = sbk_sign_state_name(lb->sig.state),
-        .publisher = lb->sig.state == SBK_SIG_TRUSTED ? lb->sig.publisher : NULL,
-        .key_id = lb->sig.state == SBK_SIG_TRUSTED ? lb->sig.key_id : NULL,
-        .unverified = lib->sign_policy == SBK_SIGN_POLICY_WARN && lb->sig.state != SBK_SIG_TRUSTED,
-    };
-    ret = sbk_catalog_lesson_signed(lb->b->manifest, lb->b->file_size, &cs, &lb->json, &lb->json_len);
-    if (ret < 0)
-        goto done;
     ret = sbk_lib_index_bundle(lb, &err);
     if (ret == SBK_ENOMEM)
         goto done;
@@ -160,6 +167,8 @@ damaged:
     }
     if (!it->reason)
         ret = SBK_ENOMEM;
+    else
+        log_damaged(it->reason);
 done:
     sbk_lib_bundle_unref(&lb);
     free(path);
@@ -199,30 +208,21 @@ static int shelf_cmp(const void *a, const void *b)
 }
 
 /* Fill the derived parts of s from its items: which bundle serves each id,
- * the shelf order, the catalog JSON. */
+ * the shelf order. */
 static int snap_finish(Snapshot *s)
 {
-    int ret = 0;
-    const char **lessons = NULL, **dfile = NULL, **dreason = NULL;
-    size_t *lens = NULL, nd = 0, ng = 0;
+    size_t nd = 0, ng = 0;
     if (s->n_items)
         qsort(s->items, s->n_items, sizeof *s->items, item_cmp);
     s->by_id = calloc(s->n_items + 1, sizeof *s->by_id);
     s->served = calloc(s->n_items + 1, sizeof *s->served);
-    lessons = calloc(s->n_items + 1, sizeof *lessons);
-    lens = calloc(s->n_items + 1, sizeof *lens);
-    dfile = calloc(s->n_items + 1, sizeof *dfile);
-    dreason = calloc(s->n_items + 1, sizeof *dreason);
-    if (!s->by_id || !s->served || !lessons || !lens || !dfile || !dreason) {
-        ret = SBK_ENOMEM;
-        goto done;
-    }
+    if (!s->by_id || !s->served)
+        return SBK_ENOMEM;
     for (size_t i = 0; i < s->n_items; i++) {
         if (s->items[i].lb) {
             s->by_id[ng++] = s->items[i].lb;
         } else {
-            dfile[nd] = s->items[i].file;
-            dreason[nd++] = s->items[i].reason;
+            nd++;
             s->n_transient += s->items[i].transient != 0;
         }
     }
@@ -235,18 +235,7 @@ static int snap_finish(Snapshot *s)
     s->n_damaged = nd;
     memcpy(s->served, s->by_id, n * sizeof *s->served);
     qsort(s->served, n, sizeof *s->served, shelf_cmp);
-    for (size_t i = 0; i < n; i++) {
-        lessons[i] = s->served[i]->json;
-        lens[i] = s->served[i]->json_len;
-    }
-    ret = sbk_catalog_assemble(s->generation, lessons, lens, n, dfile, dreason, nd, &s->catalog,
-                               &s->catalog_len);
-done:
-    free(lessons);
-    free(lens);
-    free(dfile);
-    free(dreason);
-    return ret;
+    return 0;
 }
 
 static int snap_same(const Snapshot *a, const Snapshot *b)
@@ -408,6 +397,10 @@ int sbk_lib_rescan_locked(SbkLibrary *lib, SbkError *err)
     s = prev;
     if (__atomic_load_n(&lib->verifying, __ATOMIC_ACQUIRE))
         sbk_lib_verifier_kick(lib);
+    /* Opening bundles (libarchive's buffers, inflated subtitles) leaves
+     * free holes in the scan threads' malloc arenas: give them back, or
+     * 1,000 bundles cost twice their memory in RSS (tools/bench/catalog). */
+    malloc_trim(0);
 done:
     for (size_t i = 0; i < n_todo; i++) {
         free(todo[i].file);

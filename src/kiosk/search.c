@@ -278,6 +278,7 @@ void sbk_search_query_clear(SbkSearchQuery *q)
         return;
     free(q->buf);
     free(q->enc);
+    free(q->senc);
     memset(q, 0, sizeof *q);
 }
 
@@ -300,6 +301,24 @@ static size_t sep_len(const char *p, const char *end)
     return 0;
 }
 
+/* The stems of the folded word [w, w+len), encoded into q->senc at *so. */
+static void add_stems(SbkSearchQuery *q, int i, const char *w, size_t len, char *tmp, size_t *so)
+{
+    const char *st[SBK_SEARCH_STEMS];
+    size_t sl[SBK_SEARCH_STEMS];
+    int n = sbk_search_stems(w, len, tmp, 2 * len, st, sl);
+    q->n_stems[i] = 0;
+    for (int k = 0; k < n; k++) {
+        char *e = q->senc + *so;
+        size_t elen = sbk_search_encode(st[k], sl[k], e);
+        if (elen == 0)
+            continue;
+        q->stems[i][q->n_stems[i]] = e;
+        q->stem_lens[i][q->n_stems[i]++] = elen;
+        *so += elen;
+    }
+}
+
 int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
 {
     memset(q, 0, sizeof *q);
@@ -309,9 +328,12 @@ int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
     q->buf = sbk_utf8_fold(qs, len);
     if (!q->buf)
         return SBK_ENOMEM;
-    size_t flen = strlen(q->buf), eo = 0;
+    size_t flen = strlen(q->buf), eo = 0, so = 0;
     q->enc = malloc(flen * 5 / 2 + 1);
-    if (!q->enc) {
+    q->senc = malloc(flen * 5 + 1); /* two stems a word, each shorter than it */
+    char *tmp = malloc(2 * flen + 2);
+    if (!q->enc || !q->senc || !tmp) {
+        free(tmp);
         sbk_search_query_clear(q);
         return SBK_ENOMEM;
     }
@@ -341,23 +363,110 @@ int sbk_search_query_parse(const char *qs, SbkSearchQuery *q)
             continue;
         q->words[q->n] = e;
         q->lens[q->n] = elen;
+        add_stems(q, q->n, w, (size_t)(we - w), tmp, &so);
         q->n++;
         eo += elen;
     }
+    free(tmp);
     return 0;
 }
 
 /* ---- matching ------------------------------------------------------------ */
 
+/* Loosened comparison of encoded text: ө ү ң (ENC_EXTRA + 9, 3, 2) are the
+ * same as о у н. No escape byte is one of these, so escapes still match
+ * only themselves. */
+static inline unsigned char loose(unsigned char c)
+{
+    switch (c) {
+    case ENC_EXTRA + 9:
+        return ENC_CYR + (0x43e - 0x430); /* ө -> о */
+    case ENC_EXTRA + 3:
+        return ENC_CYR + (0x443 - 0x430); /* ү -> у */
+    case ENC_EXTRA + 2:
+        return ENC_CYR + (0x43d - 0x430); /* ң -> н */
+    default:
+        return c;
+    }
+}
+
+/* A byte that only ever equals itself when loosened (not о у н ө ү ң). */
+static inline int plain_byte(unsigned char c)
+{
+    return loose(c) == c && c != ENC_CYR + (0x43e - 0x430) && c != ENC_CYR + (0x443 - 0x430) &&
+           c != ENC_CYR + (0x43d - 0x430);
+}
+
+/* How rare a letter is in Kyrgyz and Russian text: the most common letters
+ * (folded, encoded) from the most frequent; anything else is rarer. */
+static int rarity(unsigned char c)
+{
+    static const uint16_t common[] = {0x43e, 0x430, 0x435, 0x438, 0x43d, 0x442, 0x441, 0x440,
+                                      0x44b, 0x43b, 0x43a, 0x432, 0x434, 0x43c, 0x443, 0x43f,
+                                      0x431, 0x433, 0x437, 0x44f, 0x447, 0x436, 0x439, 0x44c};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (c == ENC_CYR + (common[i] - 0x430))
+            return (int)i;
+    return 100;
+}
+
+static int loose_find(const char *hay, size_t hl, const char *needle, size_t nl)
+{
+    const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
+    if (nl == 0 || nl > hl)
+        return nl == 0;
+    /* Candidates by memchr on the needle's rarest plain byte, then a
+     * loosened compare of the whole needle. */
+    size_t k = nl;
+    int best = -1;
+    for (size_t j = 0; j < nl; j++) {
+        int r = plain_byte(n[j]) ? rarity(n[j]) : -1;
+        if (r > best) {
+            best = r;
+            k = j;
+        }
+    }
+    for (size_t i = 0; i + nl <= hl; i++) {
+        if (k < nl) {
+            const unsigned char *c = memchr(h + i + k, n[k], hl - nl + 1 - i);
+            if (!c)
+                return 0;
+            i = (size_t)(c - h) - k;
+        }
+        size_t j = 0;
+        while (j < nl && loose(h[i + j]) == loose(n[j]))
+            j++;
+        if (j == nl)
+            return 1;
+    }
+    return 0;
+}
+
+enum { LV_EXACT = 0, LV_LOOSE, LV_STEM, LV_NONE };
+
+/* How word w occurs in [s, s+len): as typed, loosened, by a stem, or not. */
+static int word_level(const char *s, size_t len, const SbkSearchQuery *q, int w)
+{
+    if (memmem(s, len, q->words[w], q->lens[w]))
+        return LV_EXACT;
+    if (loose_find(s, len, q->words[w], q->lens[w]))
+        return LV_LOOSE;
+    for (int k = 0; k < q->n_stems[w]; k++)
+        if (loose_find(s, len, q->stems[w][k], q->stem_lens[w][k]))
+            return LV_STEM;
+    return LV_NONE;
+}
+
 static const long kind_weight[SBK_SEARCH_KINDS] = {1000, 100, 10};
 
 typedef struct Cand {
     uint32_t field;
-    int kind, words, pref;
+    int kind, words, close, pref;
 } Cand;
 
-/* Hit order: kind (title, description, subtitles), more words first, the
- * preferred language first, then insertion order (cues in time order). */
+/* Hit order: kind (title, description, subtitles), more words first, exact
+ * before close, the preferred language first, then insertion order (cues in
+ * time order). */
 static int cand_cmp(const void *a, const void *b)
 {
     const Cand *x = a, *y = b;
@@ -365,6 +474,8 @@ static int cand_cmp(const void *a, const void *b)
         return x->kind - y->kind;
     if (x->words != y->words)
         return y->words - x->words;
+    if (x->close != y->close)
+        return x->close - y->close;
     if (x->pref != y->pref)
         return y->pref - x->pref;
     return x->field < y->field ? -1 : x->field > y->field;
@@ -379,10 +490,12 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
         *n_hits = 0;
     if (!d || !q || q->n == 0 || d->n == 0)
         return 0;
-    /* Fast rejection: every word somewhere in the lesson. Fields are
-     * NUL-separated, so no match spans two fields. */
+    /* Fast rejection: every word somewhere in the lesson, at the level it
+     * is found there at best. Fields are NUL-separated, so no match spans
+     * two fields. */
+    int level[SBK_SEARCH_MAX_WORDS];
     for (int w = 0; w < q->n; w++)
-        if (!memmem(d->fold, d->fold_len, q->words[w], q->lens[w]))
+        if ((level[w] = word_level(d->fold, d->fold_len, q, w)) == LV_NONE)
             return 0;
 
     int pref = -1;
@@ -401,27 +514,39 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
     for (uint32_t i = 0; i < d->n; i++) {
         const Field *f = &d->f[i];
         const char *s = d->fold + f->fold;
-        int words = 0;
+        int words = 0, close = 0;
         for (int w = 0; w < q->n; w++) {
-            if (memmem(s, f->fold_len, q->words[w], q->lens[w])) {
-                words++;
-                if (f->kind < best[w])
-                    best[w] = f->kind;
-            }
+            /* Only at the lesson's best level for the word: a lesson that
+             * has "бюджет" as typed does not also hit every "бюджетный". */
+            int lv = level[w] == LV_EXACT
+                         ? (memmem(s, f->fold_len, q->words[w], q->lens[w]) ? LV_EXACT : LV_NONE)
+                         : word_level(s, f->fold_len, q, w);
+            if (lv == LV_NONE)
+                continue;
+            words++;
+            close |= lv != LV_EXACT;
+            if (f->kind < best[w])
+                best[w] = f->kind;
         }
         if (!words)
             continue;
         if (words == q->n)
             all_in_one[f->kind] = 1;
         n_subs += f->kind == SBK_SEARCH_SUBTITLES;
-        cand[n++] = (Cand){.field = i, .kind = f->kind, .words = words, .pref = f->lang == pref};
+        cand[n++] = (Cand){.field = i, .kind = f->kind, .words = words, .close = close,
+                           .pref = f->lang == pref};
     }
-    for (int w = 0; w < q->n; w++)
+    int exact = 1;
+    for (int w = 0; w < q->n; w++) {
         score += best[w] < SBK_SEARCH_KINDS ? kind_weight[best[w]] : 0;
+        exact &= level[w] == LV_EXACT;
+    }
     for (int k = 0; k < SBK_SEARCH_KINDS; k++)
         if (all_in_one[k])
             score += kind_weight[k] / 2;
     score += n_subs > 9 ? 9 : n_subs;
+    if (exact)
+        score += SBK_SEARCH_EXACT;
 
     qsort(cand, n, sizeof *cand, cand_cmp);
     int out = 0;
@@ -431,7 +556,7 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
                                      .text = f->orig == UINT32_MAX ? NULL : d->orig + f->orig,
                                      .cue = f->orig == UINT32_MAX ? (int)f->cue : -1,
                                      .start_ms = f->start_ms, .end_ms = f->end_ms,
-                                     .words = cand[i].words};
+                                     .words = cand[i].words, .close = cand[i].close};
     }
     if (n_hits)
         *n_hits = out;

@@ -8,7 +8,13 @@
  * text of the few cues a search returns is read back from the bundle with
  * sbk_search_vtt_cues). A query is folded and encoded the same way and split
  * into words; a lesson matches when every word is a substring of one of its
- * fields (AND). See docs/SEARCH.md for why this and not SQLite FTS5. */
+ * fields (AND). See docs/SEARCH.md for why this and not SQLite FTS5.
+ *
+ * Forgiving matches (search_stem.c): a word not found as typed is looked
+ * for loosened (о у н also match ө ү ң, for keyboards without a Kyrgyz
+ * layout), then by its stems (Russian: Snowball; Kyrgyz: a suffix table),
+ * also loosened. Those are close matches: they rank below lessons where
+ * every word is found as typed, and their hits say so (SbkSearchHit.close). */
 #ifndef SABAK_KIOSK_SEARCH_H
 #define SABAK_KIOSK_SEARCH_H
 
@@ -21,7 +27,10 @@ enum { SBK_SEARCH_TITLE = 0, SBK_SEARCH_DESCRIPTION, SBK_SEARCH_SUBTITLES, SBK_S
 #define SBK_SEARCH_MAX_WORDS 16
 #define SBK_SEARCH_MAX_QUERY 512   /* bytes of query looked at */
 #define SBK_SEARCH_MAX_HITS 20     /* per lesson */
-#define SBK_SEARCH_MAX_LANGS 16    /* distinct languages per lesson (all fields) */
+#define SBK_SEARCH_MAX_LANGS 16
+#define SBK_SEARCH_STEMS 2         /* stems tried per query word: Russian, Kyrgyz */
+/* In a score: every word of the query was found as typed (no close match). */
+#define SBK_SEARCH_EXACT (1L << 24)    /* distinct languages per lesson (all fields) */
 /* Bounds on one lesson's index (docs/SEARCH.md): a crafted bundle of a few
  * KiB of deflated WebVTT must not cost hundreds of MiB and seconds a search.
  * Over either, add returns SBK_ELIMIT. */
@@ -67,14 +76,30 @@ size_t sbk_search_doc_bytes(const SbkSearchDoc *doc);
 size_t sbk_search_doc_cues(const SbkSearchDoc *doc);
 void sbk_search_doc_free(SbkSearchDoc **doc);
 
-/* A parsed query: folded, encoded words (pointers into `enc`). */
+/* A parsed query: folded, encoded words (pointers into `enc`), and the
+ * encoded, loosened stems of each (none when stemming changes nothing). */
 typedef struct SbkSearchQuery {
     char *buf;
     char *enc;
+    char *senc;
     const char *words[SBK_SEARCH_MAX_WORDS];
     size_t lens[SBK_SEARCH_MAX_WORDS];
+    const char *stems[SBK_SEARCH_MAX_WORDS][SBK_SEARCH_STEMS];
+    size_t stem_lens[SBK_SEARCH_MAX_WORDS][SBK_SEARCH_STEMS];
+    int n_stems[SBK_SEARCH_MAX_WORDS];
     int n;
 } SbkSearchQuery;
+
+/* search_stem.c. Replace ө ү ң by о у н in UTF-8 text, in place. */
+void sbk_search_loosen(char *s, size_t len);
+/* The length of a loosened Kyrgyz word without its common suffixes (the
+ * table in search_stem.c), at least 4 letters; len when nothing is stripped. */
+size_t sbk_search_stem_ky(const char *w, size_t len);
+/* The stems of one folded word (UTF-8): Russian (Snowball) and Kyrgyz,
+ * loosened, written to out (cap >= 2 * len), only those shorter than the
+ * word and distinct. Returns how many (0..SBK_SEARCH_STEMS). */
+int sbk_search_stems(const char *w, size_t len, char *out, size_t cap,
+                     const char *stems[SBK_SEARCH_STEMS], size_t lens[SBK_SEARCH_STEMS]);
 
 /* Fold and split `q` on white space and punctuation that cannot be part of a
  * word. n == 0 means "nothing to search". Returns 0 or SBK_ENOMEM. */
@@ -89,13 +114,16 @@ typedef struct SbkSearchHit {
     int cue;               /* that cue's ordinal in its WebVTT file, else -1 */
     int64_t start_ms, end_ms;
     int words;             /* how many query words this field contains */
+    int close;             /* 1: not all of them as typed (loosened or stemmed) */
 } SbkSearchHit;
 
 /* Match one document. Returns a score > 0 when every word occurs in some
- * field (AND), 0 otherwise. Hits (up to max_hits) are the fields containing
- * at least one word, ordered title, description, subtitles; within a kind
- * by words matched, then `pref_lang` first, then time. The score weighs each
- * word by the best kind it occurs in (title > description > subtitles). */
+ * field (AND; as typed, or else loosened, or else by a stem), 0 otherwise.
+ * Hits (up to max_hits) are the fields containing at least one word,
+ * ordered title, description, subtitles; within a kind by words matched,
+ * exact before close, then `pref_lang` first, then time. The score weighs
+ * each word by the best kind it occurs in (title > description > subtitles)
+ * and has SBK_SEARCH_EXACT added when every word was found as typed. */
 long sbk_search_doc_match(const SbkSearchDoc *doc, const SbkSearchQuery *q, const char *pref_lang,
                           SbkSearchHit *hits, int max_hits, int *n_hits);
 

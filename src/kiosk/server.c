@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <ini.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -333,6 +334,14 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         goto fail;
     }
     raise_nofile();
+    /* A kiosk holds many small objects (each lesson's manifest and search
+     * index) made by several threads (scan, verifier, HTTP) among large
+     * short-lived buffers (libarchive's, inflated subtitles): an arena per
+     * thread keeps those buffers' holes as RSS. Two arenas: 1,000 lessons
+     * in 30 MB, not 35, once the background check has run
+     * (tools/bench/catalog, docs/BENCHMARKS.md). A fixed mmap threshold
+     * saved 2 MB more but cost 0.5 s of CPU at start-up. */
+    mallopt(M_ARENA_MAX, 2);
     sbk_inflate_set_budget(k->cfg.inflate_budget);
     ret = sbk_web_init(&k->web, k->cfg.web_dir, err);
     if (ret)

@@ -37,12 +37,95 @@ static void etag_of(const void *data, size_t len, char *etag, size_t n)
 
 static void files_free(SbkWebFile *files, size_t n, int owned)
 {
-    if (owned)
-        for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
+        if (owned)
             free(files[i].path);
+        if (owned || files[i].own_data)
             free(files[i].data);
-        }
+        if (files[i].own_gz)
+            free((void *)files[i].gz);
+    }
     free(files);
+}
+
+static int is_text(const char *path)
+{
+    static const char *const ext[] = {".html", ".js", ".css", ".json", ".svg", ".txt"};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && strcmp(path + n - e, ext[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* index.html with every "/static/<asset>" link of a known asset followed by
+ * ?v=<its version> (the first 16 hex digits of its SHA-256), so that the
+ * browser may keep the assets for ever and still never run a stale one. */
+static int version_links(SbkWebFile *files, size_t n, SbkWebFile *index)
+{
+    static const char pre[] = "\"/static/";
+    const char *src = (const char *)index->data, *end = src + index->len;
+    size_t cap = index->len + 1, o = 0;
+    for (const char *p = src; (p = memmem(p, (size_t)(end - p), pre, sizeof pre - 1)); p++)
+        cap += 20;
+    char *out = malloc(cap);
+    if (!out)
+        return SBK_ENOMEM;
+    const char *p = src;
+    for (;;) {
+        const char *at = memmem(p, (size_t)(end - p), pre, sizeof pre - 1);
+        if (!at)
+            break;
+        const char *name = at + sizeof pre - 1;
+        const char *q = memchr(name, '"', (size_t)(end - name));
+        if (!q)
+            break;
+        memcpy(out + o, p, (size_t)(q - p));
+        o += (size_t)(q - p);
+        for (size_t i = 0; i < n; i++)
+            if (strlen(files[i].path) == (size_t)(q - name) &&
+                memcmp(files[i].path, name, (size_t)(q - name)) == 0) {
+                o += (size_t)snprintf(out + o, cap - o, "?v=%.16s", files[i].etag + 1);
+                break;
+            }
+        p = q;
+    }
+    memcpy(out + o, p, (size_t)(end - p));
+    o += (size_t)(end - p);
+    out[o] = '\0';
+    if (index->own_data)
+        free(index->data);
+    index->data = (unsigned char *)out;
+    index->len = o;
+    index->own_data = 1;
+    etag_of(index->data, index->len, index->etag, sizeof index->etag);
+    return 0;
+}
+
+/* Version the links of index.html; with embedded files, also its gzip. */
+static int finish_files(SbkWebFile *files, size_t n, int owned)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(files[i].path, "index.html") != 0)
+            continue;
+        int rc = version_links(files, n, &files[i]);
+        if (rc)
+            return rc;
+        if (files[i].own_gz)
+            free((void *)files[i].gz);
+        files[i].gz = NULL;
+        files[i].own_gz = 0;
+        unsigned char *z = NULL;
+        size_t zl = 0;
+        if (!owned && sbk_reply_gzip(files[i].data, files[i].len, &z, &zl) == 0) {
+            files[i].gz = z;
+            files[i].gz_len = zl;
+            files[i].own_gz = 1;
+        }
+    }
+    return 0;
 }
 
 typedef struct DirScan {
@@ -119,6 +202,8 @@ int sbk_web_reload(SbkWeb *web, SbkError *err)
         return 0;
     DirScan s = {.err = err};
     int rc = scan_dir(&s, web->dir, "", 0);
+    if (!rc && finish_files(s.files, s.n, 1) != 0)
+        rc = sbk_err(err, SBK_ENOMEM, "out of memory");
     if (rc) {
         files_free(s.files, s.n, 1);
         sbk_err_prefix(err, "web folder");
@@ -155,10 +240,14 @@ int sbk_web_init(SbkWeb *web, const char *dir, SbkError *err)
         web->files[i].path = (char *)sbk_web_assets[i].path;
         web->files[i].data = (unsigned char *)sbk_web_assets[i].data;
         web->files[i].len = sbk_web_assets[i].len;
+        web->files[i].gz = sbk_web_assets[i].gz;
+        web->files[i].gz_len = sbk_web_assets[i].gz_len;
         etag_of(sbk_web_assets[i].data, sbk_web_assets[i].len, web->files[i].etag,
                 sizeof web->files[i].etag);
     }
     web->n = n;
+    if (finish_files(web->files, n, 0) != 0)
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -170,8 +259,9 @@ void sbk_web_free(SbkWeb *web)
     memset(web, 0, sizeof *web);
 }
 
-void sbk_web_handle(SbkWeb *web, const char *asset, SbkReply *r)
+void sbk_web_handle(SbkWeb *web, const char *asset, const char *version, SbkReply *r)
 {
+    int fresh = 0;
     const SbkWebFile *f = NULL;
     pthread_mutex_lock(&web->lock);
     for (size_t i = 0; i < web->n && !f; i++)
@@ -183,6 +273,7 @@ void sbk_web_handle(SbkWeb *web, const char *asset, SbkReply *r)
         if (copy) {
             memcpy(copy, f->data, f->len);
             sbk_reply_owned(r, 200, sbk_mime_for_path(f->path), copy, f->len);
+            r->compress = is_text(f->path); /* gzip made on the way out */
         } else {
             sbk_reply_error(r, 500);
         }
@@ -192,10 +283,13 @@ void sbk_web_handle(SbkWeb *web, const char *asset, SbkReply *r)
         r->kind = SBK_BODY_STATIC;
         r->data = f->data;
         r->len = f->len;
+        r->gz = f->gz;
+        r->gz_len = f->gz_len;
     }
     if (f && r->status == 200) {
         snprintf(r->etag, sizeof r->etag, "%s", f->etag);
         r->entity = 1;
+        fresh = version && strlen(version) == 16 && strncmp(f->etag + 1, version, 16) == 0;
     }
     pthread_mutex_unlock(&web->lock);
     if (!f && strcmp(asset, "index.html") == 0) {
@@ -204,5 +298,5 @@ void sbk_web_handle(SbkWeb *web, const char *asset, SbkReply *r)
         sbk_reply_error(r, 404);
         return;
     }
-    r->cache = "no-cache";
+    r->cache = fresh ? "public, max-age=31536000, immutable" : "no-cache";
 }

@@ -10,11 +10,14 @@
 #include "kiosk/reply.h"
 #include "sabak/error.h"
 
-/* One file, with its SHA-256 for the ETag. */
+/* One file, with its SHA-256 for the ETag and its versioned URLs. */
 typedef struct SbkWebFile {
     char *path;
-    unsigned char *data; /* owned when loaded from a folder */
+    unsigned char *data; /* owned when loaded from a folder, or own_data */
     size_t len;
+    const unsigned char *gz; /* its gzip (embedded text files), or NULL */
+    size_t gz_len;
+    int own_data, own_gz;    /* index.html with versioned links: made at start */
     char etag[72];
 } SbkWebFile;
 
@@ -32,7 +35,11 @@ int sbk_web_init(SbkWeb *web, const char *dir, SbkError *err);
 /* Read --web-dir again (nothing to do for the embedded files). */
 int sbk_web_reload(SbkWeb *web, SbkError *err);
 void sbk_web_free(SbkWeb *web);
-/* Answer for the asset named exactly `asset` ("index.html", "i18n/ky.json"). */
-void sbk_web_handle(SbkWeb *web, const char *asset, SbkReply *r);
+/* Answer for the asset named exactly `asset` ("index.html", "i18n/ky.json").
+ * index.html links the static assets as /static/<name>?v=<16 hex digits of
+ * the file's SHA-256>; `version` is the request's v (or NULL): when it is
+ * the asset's, the answer may be cached for ever (immutable). Text assets
+ * are gzip-compressed for clients that accept it (sbk_reply_negotiate). */
+void sbk_web_handle(SbkWeb *web, const char *asset, const char *version, SbkReply *r);
 
 #endif

@@ -1,9 +1,11 @@
 /* libFuzzer target: the URL resolver (strict decoding + route table).
- * Whatever it accepts must be safe to hand to the catalog. */
+ * Whatever it accepts must be safe to hand to the catalog. The same bytes
+ * also go through the Accept-Encoding parser (src/kiosk/reply.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kiosk/reply.h"
 #include "kiosk/routes.h"
 #include "sabak/core.h"
 
@@ -33,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char q[64];
     sbk_route_decode_query(url, q, sizeof q);
+    int gz = sbk_reply_accepts_gzip(url);
+    if (gz != 0 && gz != 1)
+        abort();
     free(url);
     return 0;
 }

@@ -189,10 +189,17 @@ def run(srv, bundle, lib_bundle):
     C.eq("damaged files", sorted(d["file"] for d in cat["damaged"]),
          ["broken.zip", "truncated-v1.zip"])
     C.true("damaged reasons", all(d.get("reason") for d in cat["damaged"]))
-    lesson = cat["lessons"][0]
+    card = cat["lessons"][0]
+    C.eq("a card carries no details", [k for k in ("description", "chapters", "handouts", "poster")
+                                       if k in card], [])
+    C.true("a card's tiers have sizes, no URLs",
+           card["renditions"] and all("size" in r and "url" not in r for r in card["renditions"]))
     status, h, body = srv.request("/api/lessons/" + LESSON)
-    C.eq("/api/lessons/<id>", (status, json.loads(body)["id"] if status == 200 else None),
-         (200, LESSON))
+    lesson = json.loads(body) if status == 200 else {}
+    C.eq("/api/lessons/<id>", (status, lesson.get("id")), (200, LESSON))
+    status, h, body = srv.request("/api/lessons?lang=ru")
+    C.eq("/api/lessons?lang=ru: one title each",
+         [list(l["title"].keys()) for l in json.loads(body)["lessons"]], [["ru"], ["ru"]])
     status, h, body = srv.request("/api/lessons/no-such-lesson")
     C.eq("/api/lessons/<unknown>", (status, h.get("content-type"), "error" in json.loads(body)),
          (404, "application/json", True))
@@ -206,8 +213,15 @@ def run(srv, bundle, lib_bundle):
     C.eq("/api/search upper case, one lesson",
          [r["id"] for r in json.loads(body)["results"]], ["http-lesson-02"])
     status, h, body = srv.request("/api/search?q=%s" % quote("өкмөтүнүн сайт"))
-    C.eq("/api/search Kyrgyz, two words", [r["id"] for r in json.loads(body)["results"]],
+    res = json.loads(body)["results"]
+    C.eq("/api/search Kyrgyz, two words (as typed)", [r["id"] for r in res if not r.get("close")],
          ["http-lesson-02"])
+    C.eq("/api/search close matches come after", res[0]["id"], "http-lesson-02")
+    status, h, body = srv.request("/api/search?q=%s" % quote("окмотунун сайт"))
+    res = json.loads(body)["results"]
+    C.eq("/api/search Kyrgyz typed without ө ү: a close match",
+         (res[0]["id"], res[0].get("close"), any(x.get("close") for x in res[0]["hits"])),
+         ("http-lesson-02", True, True))
     status, h, body = srv.request("/api/search?q=x&limit=abc")
     C.eq("/api/search bad limit", status, 400)
     status, h, body = srv.request("/api/search?q=zzzz-nothing")

@@ -151,7 +151,7 @@ static char *first_reason(SbkLibrary *lib)
 {
     char *s = NULL, *r = NULL;
     size_t n = 0;
-    assert_int_equal(sbk_library_catalog_json(lib, &s, &n), 0);
+    assert_int_equal(sbk_library_catalog_json(lib, NULL, &s, &n), 0);
     json_t *j = json_loadb(s, n, 0, NULL);
     assert_non_null(j);
     const char *why = json_string_value(json_object_get(json_array_get(json_object_get(j, "damaged"), 0),

@@ -13,6 +13,8 @@ typedef struct SbkEmbeddedFile {
     const char *path;          /* relative to the embedded folder, '/'-separated */
     const unsigned char *data; /* len bytes, followed by a NUL not counted in len */
     size_t len;
+    const unsigned char *gz;   /* its gzip (tables embedded with GZIP, text files), or NULL */
+    size_t gz_len;
 } SbkEmbeddedFile;
 
 /* The entry of `table` (terminated by {NULL, NULL, 0}) named exactly
