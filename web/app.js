@@ -438,9 +438,17 @@
     return video.canPlayType(type) !== '';
   }
 
-  /* Renditions this browser plays, in the server's preference order. */
+  /* Renditions this browser plays, in the server's preference order. Only
+   * the first playable sound-only one (Opus, else the AAC fallback). */
   function playableRenditions(video, lesson) {
-    return (lesson.renditions || []).filter(function (r) { return playable(video, r); });
+    var audio = false;
+    return (lesson.renditions || []).filter(function (r) {
+      if (!playable(video, r)) return false;
+      if (r.kind !== 'audio') return true;
+      if (audio) return false;
+      audio = true;
+      return true;
+    });
   }
 
   /* The best video tier the measured bandwidth sustains (1.5x headroom). */
