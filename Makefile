@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make run    install what is missing, build, pack the sample lessons, serve them
 #   make test   install what is missing, build, run every test (also under ASan+UBSan, threads under TSan)
-# Others: make build, make fuzz (60 s per target), make stress, make bench, make clean.
+# Others: make build, make install (PREFIX=/usr/local), make pot, make fuzz (60 s per target),
+# make stress, make bench, make clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -17,7 +18,7 @@ LIBRARY    ?= library
 CMAKE_FLAGS = -DSABAK_WERROR=$(WERROR)
 
 .PHONY: all deps build build-asan build-tsan test test-unit test-asan test-browser run samples library \
-        fuzz stress bench clean
+        fuzz stress bench clean install pot
 
 all: build
 
@@ -68,6 +69,23 @@ library: samples
 
 run: library
 	./$(BUILD)/sabak serve --library $(LIBRARY) --listen 0.0.0.0:$(PORT)
+
+# Install sabak, its packing helper and the translations (cmake --install),
+# by default under /usr/local: bin/sabak, lib/sabak/sabak-pack, share/locale.
+PREFIX ?= /usr/local
+install: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+	  -DSABAK_LIBEXECDIR=$(PREFIX)/lib/sabak -DSABAK_LOCALEDIR=$(PREFIX)/share/locale >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	cmake --install $(BUILD)
+
+# Remake po/sabak.pot from the sources and merge it into po/*.po
+# (translators then fill in the new and fuzzy messages).
+pot:
+	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=dngettext:2,3 \
+	  --add-comments=TRANSLATORS --package-name=sabak --msgid-bugs-address=https://example.invalid \
+	  -o po/sabak.pot src/cli/*.c src/lesson/*.c src/media/pack*.c
+	for po in po/*.po; do msgmerge -q --update --backup=none $$po po/sabak.pot; done
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSABAK_FUZZ=ON -DBUILD_TESTING=ON >/dev/null

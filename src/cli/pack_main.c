@@ -10,9 +10,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sabak/i18n.h"
 #include "sabak/media.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
     "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--quiet]\n"
     "\n"
     "Turn a lesson folder (lesson.ini, the recording, subtitles/<lang>.srt|.vtt,\n"
@@ -24,11 +25,14 @@ static const char usage_text[] =
     "  -o, --output OUT    the bundle to write (OUT.zip), or a folder to write\n"
     "                      <id>-v<version>.zip into (default: the current folder)\n"
     "  -t, --tiers LIST    renditions, comma-separated, best first (default:\n"
-    "                      standard,low,audio):\n"
-    "                        standard  H.264 High <=480p + AAC mono, every device\n"
-    "                        low       H.264 360p (screencasts 480p 10 fps) + AAC, weak WiFi\n"
-    "                        audio     AAC mono 32 kbit/s only\n"
-    "                        av1       AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
+    "                      standard,low,audio,audio-aac):\n"
+    "                        standard   H.264 High <=480p + AAC mono 16 kbit/s, every device\n"
+    "                        low        H.264 360p (screencasts 480p 10 fps) + Opus\n"
+    "                                   12 kbit/s, weak WiFi\n"
+    "                        audio      sound only, Opus mono 12 kbit/s: the smallest\n"
+    "                        audio-aac  sound only, AAC mono 10 kbit/s, for browsers\n"
+    "                                   without Opus (old Safari)\n"
+    "                        av1        AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
     "  -j, --jobs N        encoder threads per video rendition (default 2; the\n"
     "                      renditions also run in parallel); the same N gives the\n"
     "                      same bytes on every machine\n"
@@ -46,9 +50,67 @@ static const char usage_text[] =
     "130 interrupted.\n"
     "\n"
     "Example:\n"
-    "  sabak pack lessons/municipal-website-01 -o library/\n";
+    "  sabak pack lessons/municipal-website-01 -o library/\n");
 
 static volatile int g_cancel;
+
+static void fmt_size(int64_t b, char *out, size_t n)
+{
+    if (b >= 1000 * 1000)
+        snprintf(out, n, _("%.1f MB"), (double)b / 1e6);
+    else
+        snprintf(out, n, _("%.0f KB"), (double)b / 1e3 + 0.5);
+}
+
+/* The end of every pack: what went into the bundle, so that a trainer sees
+ * a missing language or a short recording without opening the bundle. */
+static void print_summary(const SbkPackSummary *s)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d:%02d:%02d", (int)(s->duration / 3600),
+             (int)s->duration / 60 % 60, (int)s->duration % 60);
+    const char *content = !strcmp(s->content, "screencast") ? _("screencast")
+                          : !strcmp(s->content, "camera")   ? _("camera")
+                          : !strcmp(s->content, "audio")    ? _("sound only")
+                                                            : s->content;
+    fprintf(stderr, _("  duration: %s (%s)\n"), buf, content);
+    fputs(_("  tiers:"), stderr);
+    for (int i = 0; i < s->n_tiers; i++) {
+        fmt_size(s->tiers[i].size, buf, sizeof buf);
+        fprintf(stderr, "%s %s %s", i ? "," : "", s->tiers[i].name, buf);
+        if (s->tiers[i].height)
+            fprintf(stderr, _(" (%dp, %lld kbit/s)"), s->tiers[i].height,
+                    (long long)(s->tiers[i].bitrate + 500) / 1000);
+        else
+            fprintf(stderr, _(" (%lld kbit/s)"), (long long)(s->tiers[i].bitrate + 500) / 1000);
+    }
+    fputc('\n', stderr);
+    fputs(_("  subtitles:"), stderr);
+    if (!s->n_subs)
+        fprintf(stderr, " %s", _("none"));
+    for (int i = 0; i < s->n_subs; i++) {
+        fprintf(stderr, "%s %s ", i ? "," : "", s->subs[i].lang);
+        fprintf(stderr, dngettext(SBK_TEXTDOMAIN, "%d cue", "%d cues", (unsigned long)s->subs[i].cues), s->subs[i].cues);
+        if (s->subs[i].embedded)
+            fprintf(stderr, " %s", _("(from inside the recording)"));
+        if (s->subs[i].trimmed)
+            fprintf(stderr, _(" (%d trimmed at the end)"), s->subs[i].trimmed);
+    }
+    if (s->n_no_subs) {
+        fputs(_("; none in"), stderr);
+        for (int i = 0; i < s->n_no_subs; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", s->no_subs[i]);
+        fputs(_(" (the lesson has a title in it)"), stderr);
+    }
+    fputc('\n', stderr);
+    fprintf(stderr, _("  chapters: %d\n"), s->n_chapters);
+    if (s->n_handouts) {
+        fmt_size(s->handouts_size, buf, sizeof buf);
+        fprintf(stderr, _("  handouts: %d (%s), downloadable from the lesson page\n"), s->n_handouts, buf);
+    } else {
+        fprintf(stderr, _("  handouts: none\n"));
+    }
+}
 
 static void on_signal(int sig)
 {
@@ -103,6 +165,7 @@ int main(int argc, char **argv)
     };
     const char *out = NULL, *tiers = NULL;
     int jobs = 0, quiet = 0, verbose = 0, c;
+    cli_init_i18n();
     while ((c = getopt_long(argc, argv, "o:t:j:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
@@ -111,7 +174,7 @@ int main(int argc, char **argv)
             char *end;
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64) {
-                cli_error("--jobs wants a number from 1 to 64, not \"%s\"", optarg);
+                cli_error(_("--jobs wants a number from 1 to 64, not \"%s\""), optarg);
                 return CLI_USAGE;
             }
             jobs = (int)v;
@@ -119,18 +182,18 @@ int main(int argc, char **argv)
         }
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
-        case 'h': fputs(usage_text, stdout); return CLI_OK;
-        default: fputs("Try 'sabak pack --help'.\n", stderr); return CLI_USAGE;
+        case 'h': fputs(_(usage_text), stdout); return CLI_OK;
+        default: fputs(_("Try 'sabak pack --help'.\n"), stderr); return CLI_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("pack: which lesson folder? (try 'sabak pack --help')");
+        cli_error(_("pack: which lesson folder? (try 'sabak pack --help')"));
         return CLI_USAGE;
     }
     if (argc - optind > 1 && out) {
         size_t n = strlen(out);
         if (n < 4 || strcmp(out + n - 4, ".zip") == 0) {
-            cli_error("pack: with several lessons, -o must be a folder");
+            cli_error(_("pack: with several lessons, -o must be a folder"));
             return CLI_USAGE;
         }
     }
@@ -158,12 +221,14 @@ int main(int argc, char **argv)
             .progress_opaque = &prog,
             .cancel = &g_cancel,
         };
+        SbkPackSummary summary;
+        opt.summary = &summary;
         SbkError err = {0};
         int ret = sbk_pack(&opt, &err);
         if (prog.printed)
             fputs("\r\033[K", stderr);
         if (ret == SBK_ECANCELED || g_cancel) {
-            cli_error("%s: interrupted; nothing was written", argv[i]);
+            cli_error(_("%s: interrupted; nothing was written"), argv[i]);
             return CLI_INTERRUPTED;
         }
         if (ret < 0) {
@@ -171,8 +236,13 @@ int main(int argc, char **argv)
             status = CLI_FAIL;
             continue;
         }
-        if (!quiet)
-            fprintf(stderr, "sabak: packed %s in %.1f s\n", opt.out_path, since(&prog.start));
+        if (!quiet) {
+            char size[32];
+            fmt_size(summary.bundle_size, size, sizeof size);
+            fprintf(stderr, _("sabak: packed %s (%s) in %.1f s\n"), opt.out_path, size,
+                    since(&prog.start));
+            print_summary(&summary);
+        }
         printf("%s\n", opt.out_path);
     }
     return status;
