@@ -52,20 +52,27 @@ test: build build-asan build-tsan
 samples: build
 	tools/make-sample-media lessons
 
-# Pack every lesson whose bundle is missing or older than its sources (or
-# than sabak-pack itself).
-library: samples
+# Make each sample recording and pack every lesson whose bundle is missing
+# or older than its sources (or than sabak-pack itself). A lesson is packed
+# while the next one's recording is made (one pack at a time: sabak-pack
+# already keeps both cores busy), which is most of the first `make run`.
+library: build
 	mkdir -p $(LIBRARY)
-	@for d in lessons/*/; do \
+	@log=$(LIBRARY)/.pack.log; pack=; \
+	finish() { [ -z "$$pack" ] && return 0; wait $$pack; rc=$$?; cat "$$log"; rm -f "$$log"; pack=; return $$rc; }; \
+	for d in lessons/*/; do \
 	  [ -f "$$d/lesson.ini" ] || continue; \
+	  tools/make-sample-media "$$d" || exit 1; \
+	  finish || exit 1; \
 	  id=$$(sed -n 's/^id *= *//p' "$$d/lesson.ini" | head -n1); \
 	  ver=$$(sed -n 's/^version *= *//p' "$$d/lesson.ini" | head -n1); \
 	  out="$(LIBRARY)/$$id-v$$ver.zip"; \
 	  if [ -f "$$out" ] && [ -z "$$(find "$$d" $(BUILD)/sabak-pack -newer "$$out" -print -quit)" ]; then \
 	    echo "$$out is up to date"; continue; \
 	  fi; \
-	  ./$(BUILD)/sabak pack "$$d" -o $(LIBRARY)/ || exit 1; \
-	done
+	  echo "packing $$d (while the next recording is made)"; \
+	  ./$(BUILD)/sabak pack "$$d" -o $(LIBRARY)/ > "$$log" 2>&1 & pack=$$!; \
+	done; finish
 
 run: library
 	./$(BUILD)/sabak serve --library $(LIBRARY) --listen 0.0.0.0:$(PORT)
