@@ -17,7 +17,7 @@ PORT       ?= 8080
 LIBRARY    ?= library
 CMAKE_FLAGS = -DSABAK_WERROR=$(WERROR)
 
-.PHONY: all deps build build-asan build-tsan test test-unit test-asan test-browser run samples library \
+.PHONY: all deps build build-programs build-asan build-tsan test test-unit test-asan test-browser run samples library \
         fuzz stress bench clean install pot
 
 all: build
@@ -28,6 +28,11 @@ deps:
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
+
+# Only the programs and their translations, not the tests: what make run needs.
+build-programs: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target sabak-cli sabak-pack sabak-translations
 
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DSABAK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -49,14 +54,14 @@ test: build build-asan build-tsan
 	@echo "== include cycles =="
 	tools/check-include-cycles src
 
-samples: build
+samples:
 	tools/make-sample-media lessons
 
 # Make each sample recording and pack every lesson whose bundle is missing
 # or older than its sources (or than sabak-pack itself). A lesson is packed
 # while the next one's recording is made (one pack at a time: sabak-pack
 # already keeps both cores busy), which is most of the first `make run`.
-library: build
+library: build-programs
 	mkdir -p $(LIBRARY)
 	@log=$(LIBRARY)/.pack.log; pack=; \
 	finish() { [ -z "$$pack" ] && return 0; wait $$pack; rc=$$?; cat "$$log"; rm -f "$$log"; pack=; return $$rc; }; \
@@ -83,7 +88,7 @@ PREFIX ?= /usr/local
 install: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
 	  -DSABAK_LIBEXECDIR=$(PREFIX)/lib/sabak -DSABAK_LOCALEDIR=$(PREFIX)/share/locale >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	cmake --build $(BUILD) -j$(JOBS) --target sabak-cli sabak-pack sabak-translations
 	cmake --install $(BUILD)
 
 # Remake po/sabak.pot from the sources and merge it into po/*.po

@@ -187,6 +187,19 @@ class PackMessages(unittest.TestCase):
         self.assertEqual(line, 'sabak: %s/lesson.ini:4: неизвестный ключ "vidoe" в [lesson] '
                          '(может быть, "video"?)' % d)
 
+    def test_russian_with_the_locale_generated(self):
+        # where ru_RU.UTF-8 exists (locale-gen), glibc's own path is taken;
+        # made here with localedef into a private LOCPATH, not the system's
+        if not shutil.which("localedef") or not os.path.isdir("/usr/share/i18n/locales"):
+            self.skipTest("localedef (Debian package locales) is not installed")
+        loc = os.path.join(self.tmp, "locales")
+        os.makedirs(loc, exist_ok=True)
+        r = run(["localedef", "-i", "ru_RU", "-f", "UTF-8", os.path.join(loc, "ru_RU.UTF-8")])
+        self.assertTrue(os.path.isdir(os.path.join(loc, "ru_RU.UTF-8")), r.stderr)
+        d = self.lesson(INI.replace("video = ", "vidoe = "))
+        line = self.fails(d, env={"LANG": "ru_RU.UTF-8", "LOCPATH": loc})
+        self.assertIn('неизвестный ключ "vidoe" в [lesson] (может быть, "video"?)', line)
+
     def test_russian_summary_and_warning(self):
         d = self.lesson()
         with open(os.path.join(d, "subtitles", "Урок 1 рус.srt"), "w", encoding="utf-8") as f:
