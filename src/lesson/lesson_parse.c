@@ -77,33 +77,6 @@ static int parse_time(const char *s, size_t n, int64_t *out)
     return 1;
 }
 
-/* Why parse_time refused s[0..n): the part a trainer has to change. */
-static const char *time_problem(const char *s, size_t n)
-{
-    long field[3] = {0, 0, 0};
-    int nf = 0, digits = 0;
-    for (size_t i = 0; i < n && s[i] != '.' && s[i] != ','; i++) {
-        if (s[i] >= '0' && s[i] <= '9') {
-            if (digits++ < 6)
-                field[nf] = field[nf] * 10 + (s[i] - '0');
-        } else if (s[i] == ':' && nf < 2) {
-            nf++;
-            digits = 0;
-        } else if (s[i] == ':') {
-            return _("at most three parts: hours:minutes:seconds, as in 01:02:03");
-        } else {
-            return _("use digits and ':' only, as in 00:01:30 or 01:30");
-        }
-    }
-    if (nf == 0)
-        return _("write minutes and seconds at least, as in 01:30 (or 00:01:30)");
-    if (field[nf] > 59)
-        return _("seconds must be under 60 (01:15 is a minute and 15 seconds)");
-    if (nf == 2 && field[1] > 59)
-        return _("minutes must be under 60 (write 01:15:00 for 75 minutes)");
-    return _("write each part after the first with two digits, as in 00:01:30 or 01:30.5");
-}
-
 /* A path inside the lesson folder: relative, no "..", no backslash. */
 static int rel_path_ok(const char *v)
 {
@@ -282,7 +255,7 @@ static int add_chapter(Parser *p, Section sec)
     int64_t ms = 0;
     if (!parse_time(t, tn, &ms)) {
         sbk_lesson_fail(p, SBK_EINVAL, _("bad chapter time \"%.*s\": %s"), (int)(tn > 40 ? 40 : tn), t,
-                        time_problem(t, tn));
+                        sbk_lesson_time_problem(t, tn));
         return 0;
     }
     char hms[24];

@@ -1,11 +1,14 @@
 /* lesson_suggest.c - "did you mean ...?" for a trainer's typing: the
  * closest valid key or section by edit distance, a valid id made from an
- * invalid one, and the language a subtitle file's name hints at. */
+ * invalid one, the language a subtitle file's name hints at, and why a
+ * chapter time was refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson/lesson_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 #include "sabak/lesson.h"
 
 enum { MAX_CHARS = 64 };
@@ -194,4 +197,31 @@ const char *sbk_lesson_guess_lang(const char *name)
         i = j;
     }
     return NULL;
+}
+
+/* Why parse_time refused s[0..n): the part a trainer has to change. */
+const char *sbk_lesson_time_problem(const char *s, size_t n)
+{
+    long field[3] = {0, 0, 0};
+    int nf = 0, digits = 0;
+    for (size_t i = 0; i < n && s[i] != '.' && s[i] != ','; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            if (digits++ < 6)
+                field[nf] = field[nf] * 10 + (s[i] - '0');
+        } else if (s[i] == ':' && nf < 2) {
+            nf++;
+            digits = 0;
+        } else if (s[i] == ':') {
+            return _("at most three parts: hours:minutes:seconds, as in 01:02:03");
+        } else {
+            return _("use digits and ':' only, as in 00:01:30 or 01:30");
+        }
+    }
+    if (nf == 0)
+        return _("write minutes and seconds at least, as in 01:30 (or 00:01:30)");
+    if (field[nf] > 59)
+        return _("seconds must be under 60 (01:15 is a minute and 15 seconds)");
+    if (nf == 2 && field[1] > 59)
+        return _("minutes must be under 60 (write 01:15:00 for 75 minutes)");
+    return _("write each part after the first with two digits, as in 00:01:30 or 01:30.5");
 }
