@@ -197,7 +197,14 @@ class PackMessages(unittest.TestCase):
         r = run(["localedef", "-i", "ru_RU", "-f", "UTF-8", os.path.join(loc, "ru_RU.UTF-8")])
         self.assertTrue(os.path.isdir(os.path.join(loc, "ru_RU.UTF-8")), r.stderr)
         d = self.lesson(INI.replace("video = ", "vidoe = "))
-        line = self.fails(d, env={"LANG": "ru_RU.UTF-8", "LOCPATH": loc})
+        # glibc 2.36's setlocale keeps the LOCPATH list it splits (argz) for
+        # good: LeakSanitizer reports it under ASan. Only LOCPATH, which only
+        # this test sets, takes that path.
+        supp = os.path.join(self.tmp, "lsan.supp")
+        with open(supp, "w") as f:
+            f.write("leak:__argz_add_sep\n")
+        line = self.fails(d, env={"LANG": "ru_RU.UTF-8", "LOCPATH": loc,
+                                  "LSAN_OPTIONS": "suppressions=%s:print_suppressions=0" % supp})
         self.assertIn('неизвестный ключ "vidoe" в [lesson] (может быть, "video"?)', line)
 
     def test_russian_summary_and_warning(self):
