@@ -241,6 +241,18 @@
     return by;
   }
 
+  /* The renditions with one sound-only tier: the first (Opus; audio-aac is
+   * the fallback for browsers without Opus, chosen by the player). */
+  function oneSoundOnly(list) {
+    var seen = false;
+    return (list || []).filter(function (r) {
+      if (r.kind !== 'audio') return true;
+      if (seen) return false;
+      seen = true;
+      return true;
+    });
+  }
+
   function tierLabel(tier) {
     var v = t('quality.' + tier);
     return v === 'quality.' + tier ? tier : v;
@@ -262,7 +274,7 @@
       meta.push(el('span', { className: 'subs', text: t('card.subtitles', {
         langs: subs.map(function (s) { return langName(s.lang); }).join(', ') }) }));
     }
-    var sizes = (lesson.renditions || []).map(function (r) {
+    var sizes = oneSoundOnly(lesson.renditions).map(function (r) {
       /* No-break spaces: a tier and its size never part at a line end. */
       return (cardTierLabel(r.tier) + ' ' + fmtSize(r.size)).replace(/ /g, '\u00a0');
     });
@@ -487,9 +499,10 @@
     return video.canPlayType(type) !== '';
   }
 
-  /* Renditions this browser plays, in the server's preference order. */
+  /* Renditions this browser plays, in the server's preference order. Only
+   * the first playable sound-only one (Opus, else the AAC fallback). */
   function playableRenditions(video, lesson) {
-    return (lesson.renditions || []).filter(function (r) { return playable(video, r); });
+    return oneSoundOnly((lesson.renditions || []).filter(function (r) { return playable(video, r); }));
   }
 
   /* The best video tier the measured bandwidth sustains (1.5x headroom). */
@@ -970,7 +983,7 @@
     if (lesson.download) {
       ul.appendChild(link(lesson.download.url, t('downloads.bundle'), lesson.download.size, lesson.download.name));
     }
-    (lesson.renditions || []).forEach(function (r) {
+    oneSoundOnly(lesson.renditions).forEach(function (r) {
       var ext = r.kind === 'audio' ? '.m4a' : '.mp4';
       var label = r.kind === 'audio' ? t('downloads.audio') : t('downloads.tier', { quality: tierLabel(r.tier) });
       ul.appendChild(link(r.url, label, r.size,

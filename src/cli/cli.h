@@ -7,9 +7,12 @@
 
 /* Install the stderr log sink ("sabak: warning: ..."). quiet drops INFO. */
 void cli_init_logging(int quiet, int verbose);
-/* Print "sabak: <msg>" to stderr. */
+/* Choose the language of messages from the environment (gettext, domain
+ * "sabak"; English when nothing is asked for or found). Call first. */
+void cli_init_i18n(void);
 /* 1 when this binary is the installed PREFIX/bin/sabak (state in /var/lib/sabak). */
 int cli_installed(void);
+/* Print "sabak: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_info(int argc, char **argv);

@@ -78,6 +78,7 @@ static int exec_pack(int argc, char **argv)
 int main(int argc, char **argv)
 {
     char *sub[4] = {NULL, NULL, NULL, NULL}; /* "help CMD" becomes "CMD --help" */
+    cli_init_i18n();
     if (argc < 2) {
         fputs(usage_text, stderr);
         return CLI_USAGE;

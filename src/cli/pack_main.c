@@ -11,9 +11,10 @@
 
 #include "cli.h"
 #include "passphrase.h"
+#include "sabak/i18n.h"
 #include "sabak/media.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
     "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--sign KEY] [--quiet]\n"
     "\n"
     "Turn a lesson folder (lesson.ini, the recording, subtitles/<lang>.srt|.vtt,\n"
@@ -25,17 +26,20 @@ static const char usage_text[] =
     "  -o, --output OUT    the bundle to write (OUT.zip), or a folder to write\n"
     "                      <id>-v<version>.zip into (default: the current folder)\n"
     "  -t, --tiers LIST    renditions, comma-separated, best first (default:\n"
-    "                      standard,low,audio):\n"
-    "                        standard  H.264 High <=480p + AAC mono, every device\n"
-    "                        low       H.264 360p (screencasts 480p 10 fps) + AAC, weak WiFi\n"
-    "                        audio     AAC mono 32 kbit/s only\n"
-    "                        av1       AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
+    "                      standard,low,audio,audio-aac):\n"
+    "                        standard   H.264 High <=480p + AAC mono 16 kbit/s, every device\n"
+    "                        low        H.264 360p (screencasts 480p 10 fps) + Opus\n"
+    "                                   12 kbit/s, weak WiFi\n"
+    "                        audio      sound only, Opus mono 12 kbit/s: the smallest\n"
+    "                        audio-aac  sound only, AAC mono 10 kbit/s, for browsers\n"
+    "                                   without Opus (old Safari)\n"
+    "                        av1        AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
     "  -j, --jobs N        encoder threads per video rendition (default 2; the\n"
     "                      renditions also run in parallel); the same N gives the\n"
     "                      same bytes on every machine\n"
     "  -s, --sign KEY      sign the bundle with a key from 'sabak keygen' (its\n"
     "                      passphrase is asked, or read from SABAK_PASSPHRASE_FILE)\n"
-    "  -q, --quiet         no progress line and no notes, only errors\n"
+    "  -q, --quiet         no progress line, notes or summary; only warnings and errors\n"
     "  -v, --verbose       also print what the probe found\n"
     "  -V, --version       print the version\n"
     "  -h, --help          show this help\n"
@@ -45,14 +49,74 @@ static const char usage_text[] =
     "UTF-16 or UTF-8 are converted to UTF-8 WebVTT; the encoding assumed is shown.\n"
     "The bundle is written under a temporary name and renamed when complete:\n"
     "Ctrl-C or a full disk never leaves a file that looks finished.\n"
+    "Every pack ends with a summary, and warns about each file it did not use.\n"
+    "Messages follow LANG or LANGUAGE: Russian (ru), Kyrgyz (ky), else English.\n"
     "\n"
     "Exit status: 0 packed, 1 failed (the message says why), 2 wrong usage,\n"
     "130 interrupted.\n"
     "\n"
     "Example:\n"
-    "  sabak pack lessons/municipal-website-01 -o library/\n";
+    "  sabak pack lessons/municipal-website-01 -o library/\n");
 
 static volatile int g_cancel;
+
+static void fmt_size(int64_t b, char *out, size_t n)
+{
+    if (b >= 1000 * 1000)
+        snprintf(out, n, _("%.1f MB"), (double)b / 1e6);
+    else
+        snprintf(out, n, _("%.0f KB"), (double)b / 1e3 + 0.5);
+}
+
+/* The end of every pack: what went into the bundle, so that a trainer sees
+ * a missing language or a short recording without opening the bundle. */
+static void print_summary(const SbkPackSummary *s)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d:%02d:%02d", (int)(s->duration / 3600),
+             (int)s->duration / 60 % 60, (int)s->duration % 60);
+    const char *content = !strcmp(s->content, "screencast") ? _("screencast")
+                          : !strcmp(s->content, "camera")   ? _("camera")
+                          : !strcmp(s->content, "audio")    ? _("sound only")
+                                                            : s->content;
+    fprintf(stderr, _("  duration: %s (%s)\n"), buf, content);
+    fputs(_("  tiers:"), stderr);
+    for (int i = 0; i < s->n_tiers; i++) {
+        fmt_size(s->tiers[i].size, buf, sizeof buf);
+        fprintf(stderr, "%s %s %s", i ? "," : "", s->tiers[i].name, buf);
+        if (s->tiers[i].height)
+            fprintf(stderr, _(" (%dp, %lld kbit/s)"), s->tiers[i].height,
+                    (long long)(s->tiers[i].bitrate + 500) / 1000);
+        else
+            fprintf(stderr, _(" (%lld kbit/s)"), (long long)(s->tiers[i].bitrate + 500) / 1000);
+    }
+    fputc('\n', stderr);
+    fputs(_("  subtitles:"), stderr);
+    if (!s->n_subs)
+        fprintf(stderr, " %s", _("none"));
+    for (int i = 0; i < s->n_subs; i++) {
+        fprintf(stderr, "%s %s ", i ? "," : "", s->subs[i].lang);
+        fprintf(stderr, dngettext(SBK_TEXTDOMAIN, "%d cue", "%d cues", (unsigned long)s->subs[i].cues), s->subs[i].cues);
+        if (s->subs[i].embedded)
+            fprintf(stderr, " %s", _("(from inside the recording)"));
+        if (s->subs[i].trimmed)
+            fprintf(stderr, _(" (%d trimmed at the end)"), s->subs[i].trimmed);
+    }
+    if (s->n_no_subs) {
+        fputs(_("; none in"), stderr);
+        for (int i = 0; i < s->n_no_subs; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", s->no_subs[i]);
+        fputs(_(" (the lesson has a title in it)"), stderr);
+    }
+    fputc('\n', stderr);
+    fprintf(stderr, _("  chapters: %d\n"), s->n_chapters);
+    if (s->n_handouts) {
+        fmt_size(s->handouts_size, buf, sizeof buf);
+        fprintf(stderr, _("  handouts: %d (%s), downloadable from the lesson page\n"), s->n_handouts, buf);
+    } else {
+        fprintf(stderr, _("  handouts: none\n"));
+    }
+}
 
 static void on_signal(int sig)
 {
@@ -110,6 +174,7 @@ int main(int argc, char **argv)
     const char *out = NULL, *tiers = NULL, *sign = NULL;
     SbkSecretKey *key = NULL;
     int jobs = 0, quiet = 0, verbose = 0, c;
+    cli_init_i18n();
     while ((c = getopt_long(argc, argv, "o:t:j:s:qvVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
@@ -118,7 +183,7 @@ int main(int argc, char **argv)
             char *end;
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64) {
-                cli_error("--jobs wants a number from 1 to 64, not \"%s\"", optarg);
+                cli_error(_("--jobs wants a number from 1 to 64, not \"%s\""), optarg);
                 return CLI_USAGE;
             }
             jobs = (int)v;
@@ -127,19 +192,19 @@ int main(int argc, char **argv)
         case 's': sign = optarg; break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
-        case 'h': fputs(usage_text, stdout); return CLI_OK;
+        case 'h': fputs(_(usage_text), stdout); return CLI_OK;
         case 'V': printf("sabak-pack %s\n", SBK_VERSION); return CLI_OK;
-        default: fputs("Try 'sabak pack --help'.\n", stderr); return CLI_USAGE;
+        default: fputs(_("Try 'sabak pack --help'.\n"), stderr); return CLI_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("pack: which lesson folder? (try 'sabak pack --help')");
+        cli_error(_("pack: which lesson folder? (try 'sabak pack --help')"));
         return CLI_USAGE;
     }
     if (argc - optind > 1 && out) {
         size_t n = strlen(out);
         if (n < 4 || strcmp(out + n - 4, ".zip") == 0) {
-            cli_error("pack: with several lessons, -o must be a folder");
+            cli_error(_("pack: with several lessons, -o must be a folder"));
             return CLI_USAGE;
         }
     }
@@ -171,12 +236,14 @@ int main(int argc, char **argv)
             .cancel = &g_cancel,
             .sign_key = key,
         };
+        SbkPackSummary summary;
+        opt.summary = &summary;
         SbkError err = {0};
         int ret = sbk_pack(&opt, &err);
         if (prog.printed)
             fputs("\r\033[K", stderr);
         if (ret == SBK_ECANCELED || g_cancel) {
-            cli_error("%s: interrupted; nothing was written", argv[i]);
+            cli_error(_("%s: interrupted; nothing was written"), argv[i]);
             sbk_seckey_free(&key);
             return CLI_INTERRUPTED;
         }
@@ -185,8 +252,13 @@ int main(int argc, char **argv)
             status = CLI_FAIL;
             continue;
         }
-        if (!quiet)
-            fprintf(stderr, "sabak: packed %s in %.1f s\n", opt.out_path, since(&prog.start));
+        if (!quiet) {
+            char size[32];
+            fmt_size(summary.bundle_size, size, sizeof size);
+            fprintf(stderr, _("sabak: packed %s (%s) in %.1f s\n"), opt.out_path, size,
+                    since(&prog.start));
+            print_summary(&summary);
+        }
         printf("%s\n", opt.out_path);
     }
     sbk_seckey_free(&key);

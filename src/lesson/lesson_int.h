@@ -90,6 +90,13 @@ Section sbk_lesson_section_find(const char *s, size_t n);
 /* Record the first error, "name:line: message", for the current line. */
 void sbk_lesson_fail(Parser *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Why a chapter time s[0..n) was refused, in words a trainer can act on
+ * ("seconds must be under 60 ..."); lesson_suggest.c. */
+const char *sbk_lesson_time_problem(const char *s, size_t n);
+
+/* Fail with "unknown section [s]" and the closest valid one. */
+void sbk_lesson_unknown_section(Parser *p, const char *s, size_t n);
+
 /* inih's stream reader over r->text: one piece of a physical line per call
  * (see lesson_reader.c). */
 char *sbk_lesson_reader_next(char *str, int num, void *stream);

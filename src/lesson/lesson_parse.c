@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -113,17 +114,23 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
         if (strcasecmp(name, sbk_lesson_keys[i]) == 0)
             k = i;
     if (k < 0) {
-        sbk_lesson_fail(p, SBK_EINVAL, "unknown key \"%s\" in [lesson]", name);
+        const char *near = sbk_suggest(name, sbk_lesson_keys, K_COUNT);
+        if (near)
+            sbk_lesson_fail(p, SBK_EINVAL, _("unknown key \"%s\" in [lesson] (did you mean \"%s\"?)"),
+                            name, near);
+        else
+            sbk_lesson_fail(p, SBK_EINVAL, _("unknown key \"%s\" in [lesson] (the keys are %s)"), name,
+                            "id, version, video, audio_only, topic, order, audio_language");
         return 0;
     }
     if (p->lesson_line[k]) {
-        sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [lesson] (first set on line %d)", sbk_lesson_keys[k],
+        sbk_lesson_fail(p, SBK_EINVAL, _("duplicate key \"%s\" in [lesson] (first set on line %d)"), sbk_lesson_keys[k],
              p->lesson_line[k]);
         return 0;
     }
     p->lesson_line[k] = p->rd.lineno;
     if (!*v) {
-        sbk_lesson_fail(p, SBK_EINVAL, "\"%s\" in [lesson] is empty", sbk_lesson_keys[k]);
+        sbk_lesson_fail(p, SBK_EINVAL, _("\"%s\" in [lesson] is empty"), sbk_lesson_keys[k]);
         return 0;
     }
     long long n = 0;
@@ -131,9 +138,16 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
     case K_ID:
     case K_TOPIC:
         if (!sbk_lesson_id_ok(v)) {
-            sbk_lesson_fail(p, SBK_EINVAL,
-                 "bad %s \"%s\": use 1-64 of a-z 0-9 . _ - starting with a letter or digit",
-                 sbk_lesson_keys[k], v);
+            char good[72];
+            if (sbk_lesson_id_suggest(v, good, sizeof good))
+                sbk_lesson_fail(p, SBK_EINVAL,
+                                _("bad %s \"%s\": use 1-64 of a-z 0-9 . _ - starting with a letter or digit, "
+                                  "e.g. \"%s\""),
+                                sbk_lesson_keys[k], v, good);
+            else
+                sbk_lesson_fail(p, SBK_EINVAL,
+                                _("bad %s \"%s\": use 1-64 of a-z 0-9 . _ - starting with a letter or digit"),
+                                sbk_lesson_keys[k], v);
             return 0;
         }
         if (k == K_ID)
@@ -143,14 +157,14 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
         break;
     case K_VERSION:
         if (sbk_parse_int(v, 1, 1000000, &n) < 0) {
-            sbk_lesson_fail(p, SBK_EINVAL, "bad version \"%s\": use a whole number from 1", v);
+            sbk_lesson_fail(p, SBK_EINVAL, _("bad version \"%s\": use a whole number from 1"), v);
             return 0;
         }
         L->version = (int)n;
         break;
     case K_ORDER:
         if (sbk_parse_int(v, -1000000, 1000000, &n) < 0) {
-            sbk_lesson_fail(p, SBK_EINVAL, "bad order \"%s\": use a whole number", v);
+            sbk_lesson_fail(p, SBK_EINVAL, _("bad order \"%s\": use a whole number"), v);
             return 0;
         }
         L->order = (int)n;
@@ -162,7 +176,7 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
         while (i < len && v[i] >= 'a' && v[i] <= 'z')
             i++;
         if (i != len || len < 2 || len > 3) {
-            sbk_lesson_fail(p, SBK_EINVAL, "bad audio_language \"%s\": use a language code such as ky, ru or en",
+            sbk_lesson_fail(p, SBK_EINVAL, _("bad audio_language \"%s\": use a language code such as ky, ru or en"),
                  v);
             return 0;
         }
@@ -171,14 +185,14 @@ static int set_lesson_key(Parser *p, const char *name, const char *v)
     }
     case K_AUDIO_ONLY:
         if (sbk_parse_bool(v, &L->audio_only) < 0) {
-            sbk_lesson_fail(p, SBK_EINVAL, "bad audio_only \"%s\": use true or false", v);
+            sbk_lesson_fail(p, SBK_EINVAL, _("bad audio_only \"%s\": use true or false"), v);
             return 0;
         }
         break;
     case K_VIDEO:
         if (!rel_path_ok(v)) {
             sbk_lesson_fail(p, SBK_EINVAL,
-                 "video \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")",
+                 _("video \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")"),
                  v);
             return 0;
         }
@@ -197,20 +211,20 @@ static int set_text_key(Parser *p, Section sec, const char *name, const char *v)
     int lang = sbk_lang_index(name);
     const char *sname = sbk_lesson_section_names[sec];
     if (lang < 0) {
-        sbk_lesson_fail(p, SBK_EINVAL, "unknown key \"%s\" in [%s] (languages are ky, ru, en)", name, sname);
+        sbk_lesson_fail(p, SBK_EINVAL, _("unknown key \"%s\" in [%s] (languages are ky, ru, en)"), name, sname);
         return 0;
     }
     int *lines = sec == SEC_TITLE ? p->title_line : p->desc_line;
     char **slot = sec == SEC_TITLE ? &p->L->title[lang] : &p->L->description[lang];
     if (lines[lang]) {
-        sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [%s] (first set on line %d)",
+        sbk_lesson_fail(p, SBK_EINVAL, _("duplicate key \"%s\" in [%s] (first set on line %d)"),
              sbk_lang_codes[lang], sname, lines[lang]);
         return 0;
     }
     lines[lang] = p->rd.lineno;
     size_t max = sec == SEC_TITLE ? MAX_TITLE : MAX_DESCRIPTION;
     if (strlen(v) > max) {
-        sbk_lesson_fail(p, SBK_EINVAL, "%s in [%s] is too long (%zu bytes, at most %zu)", sbk_lang_codes[lang],
+        sbk_lesson_fail(p, SBK_EINVAL, _("%s in [%s] is too long (%zu bytes, at most %zu)"), sbk_lang_codes[lang],
              sname, strlen(v), max);
         return 0;
     }
@@ -225,7 +239,7 @@ static int add_chapter(Parser *p, Section sec)
     size_t n = p->rd.raw_len;
     const char *eq = memchr(s, '=', n);
     if (!eq) {
-        sbk_lesson_fail(p, SBK_EINVAL, "expected \"00:01:30 = title\" in [%s]", sbk_lesson_section_names[sec]);
+        sbk_lesson_fail(p, SBK_EINVAL, _("expected \"00:01:30 = title\" in [%s]"), sbk_lesson_section_names[sec]);
         return 0;
     }
     const char *t = s;
@@ -240,29 +254,30 @@ static int add_chapter(Parser *p, Section sec)
     }
     int64_t ms = 0;
     if (!parse_time(t, tn, &ms)) {
-        sbk_lesson_fail(p, SBK_EINVAL, "bad chapter time \"%.*s\"", (int)(tn > 40 ? 40 : tn), t);
+        sbk_lesson_fail(p, SBK_EINVAL, _("bad chapter time \"%.*s\": %s"), (int)(tn > 40 ? 40 : tn), t,
+                        sbk_lesson_time_problem(t, tn));
         return 0;
     }
     char hms[24];
     sbk_fmt_hms(ms, hms, sizeof hms);
     if (title_n == 0) {
-        sbk_lesson_fail(p, SBK_EINVAL, "chapter at %s has no title", hms);
+        sbk_lesson_fail(p, SBK_EINVAL, _("chapter at %s has no title"), hms);
         return 0;
     }
     if (title_n > MAX_TITLE) {
-        sbk_lesson_fail(p, SBK_EINVAL, "chapter title at %s is too long (%zu bytes, at most %d)", hms, title_n,
+        sbk_lesson_fail(p, SBK_EINVAL, _("chapter title at %s is too long (%zu bytes, at most %d)"), hms, title_n,
              MAX_TITLE);
         return 0;
     }
     for (int i = 0; i < p->n_ch; i++) {
         if (p->ch[i].section == (int)sec && p->ch[i].ms == ms) {
-            sbk_lesson_fail(p, SBK_EINVAL, "duplicate chapter time %s in [%s] (first on line %d)", hms,
+            sbk_lesson_fail(p, SBK_EINVAL, _("duplicate chapter time %s in [%s] (first on line %d)"), hms,
                  sbk_lesson_section_names[sec], p->ch[i].line);
             return 0;
         }
     }
     if (p->n_ch_sec[sec] >= SBK_MAX_CHAPTERS) {
-        sbk_lesson_fail(p, SBK_EINVAL, "too many chapters in [%s] (at most %d)", sbk_lesson_section_names[sec],
+        sbk_lesson_fail(p, SBK_EINVAL, _("too many chapters in [%s] (at most %d)"), sbk_lesson_section_names[sec],
              SBK_MAX_CHAPTERS);
         return 0;
     }
@@ -293,30 +308,30 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
     SbkLesson *L = p->L;
     char lang[4];
     if (!sbk_lang_code_fold(name, strlen(name), lang)) {
-        sbk_lesson_fail(p, SBK_EINVAL, "bad language \"%s\" in [subtitles]: use a 2-3 letter code such as ky or ru",
+        sbk_lesson_fail(p, SBK_EINVAL, _("bad language \"%s\" in [subtitles]: use a 2-3 letter code such as ky or ru"),
              name);
         return 0;
     }
     for (int i = 0; i < L->n_subs; i++) {
         if (strcmp(L->subs[i].lang, lang) == 0) {
-            sbk_lesson_fail(p, SBK_EINVAL, "duplicate key \"%s\" in [subtitles]", lang);
+            sbk_lesson_fail(p, SBK_EINVAL, _("duplicate key \"%s\" in [subtitles]"), lang);
             return 0;
         }
     }
     if (!rel_path_ok(v)) {
         sbk_lesson_fail(p, SBK_EINVAL,
-             "subtitles \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")",
+             _("subtitles \"%s\" must be a relative path inside the lesson folder (no \"..\", no \"\\\")"),
              v);
         return 0;
     }
     const char *dot = strrchr(v, '.');
     if (!dot || (strcasecmp(dot, ".srt") && strcasecmp(dot, ".vtt") && strcasecmp(dot, ".ass") &&
                  strcasecmp(dot, ".ssa"))) {
-        sbk_lesson_fail(p, SBK_EINVAL, "subtitles \"%s\": expected a .srt, .vtt or .ass file", v);
+        sbk_lesson_fail(p, SBK_EINVAL, _("subtitles \"%s\": expected a .srt, .vtt or .ass file"), v);
         return 0;
     }
     if (L->n_subs >= SBK_MAX_SUBTITLES) {
-        sbk_lesson_fail(p, SBK_EINVAL, "too many subtitle files (at most %d)", SBK_MAX_SUBTITLES);
+        sbk_lesson_fail(p, SBK_EINVAL, _("too many subtitle files (at most %d)"), SBK_MAX_SUBTITLES);
         return 0;
     }
     int i = L->n_subs;
@@ -331,16 +346,16 @@ static int add_subtitle(Parser *p, const char *name, const char *v)
 static int process_key(Parser *p, const char *section, const char *name, const char *v)
 {
     if (!*section) {
-        sbk_lesson_fail(p, SBK_EINVAL, "key \"%s\" is outside any section (put it under [lesson])", name);
+        sbk_lesson_fail(p, SBK_EINVAL, _("key \"%s\" is outside any section (put it under [lesson])"), name);
         return 0;
     }
     Section sec = sbk_lesson_section_find(section, strlen(section));
     if (sec == SEC_NONE) {
-        sbk_lesson_fail(p, SBK_EINVAL, "unknown section [%s]", section);
+        sbk_lesson_unknown_section(p, section, strlen(section));
         return 0;
     }
     if (has_control(v)) {
-        sbk_lesson_fail(p, SBK_EINVAL, "control character in the value of \"%s\"", name);
+        sbk_lesson_fail(p, SBK_EINVAL, _("control character in the value of \"%s\""), name);
         return 0;
     }
     switch (sec) {
@@ -364,7 +379,7 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1; /* only the first error is reported */
     if (p->rd.join) {
         if (!p->acc) {
-            sbk_lesson_fail(p, SBK_EINVAL, "unexpected continuation line");
+            sbk_lesson_fail(p, SBK_EINVAL, _("unexpected continuation line"));
             return 0;
         }
     } else {
@@ -375,7 +390,7 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     size_t n = strlen(value);
     if (p->acc_len + n > MAX_VALUE) {
-        sbk_lesson_fail(p, SBK_EINVAL, "value of \"%s\" is too long (at most %d bytes)", p->acc_name, MAX_VALUE);
+        sbk_lesson_fail(p, SBK_EINVAL, _("value of \"%s\" is too long (at most %d bytes)"), p->acc_name, MAX_VALUE);
         return 0;
     }
     char *na = realloc(p->acc, p->acc_len + n + 1);
@@ -418,7 +433,7 @@ static int merge_chapters(Parser *p)
         if (i == 0 || p->ch[i].ms != p->ch[i - 1].ms)
             distinct++;
     if (distinct > SBK_MAX_CHAPTERS)
-        return sbk_err(p->err, SBK_ELIMIT, "%s: too many chapters (%d, at most %d)", p->name,
+        return sbk_err(p->err, SBK_ELIMIT, _("%s: too many chapters (%d, at most %d)"), p->name,
                        distinct, SBK_MAX_CHAPTERS);
     L->chapters = calloc((size_t)distinct, sizeof *L->chapters);
     if (!L->chapters)
@@ -455,10 +470,10 @@ static int check_required(Parser *p)
                                       : !L->video                    ? "video"
                                                                      : NULL;
     if (missing)
-        return sbk_err(p->err, SBK_EINVAL, "%s: missing required key \"%s\" in [lesson]", p->name,
+        return sbk_err(p->err, SBK_EINVAL, _("%s: missing required key \"%s\" in [lesson]"), p->name,
                        missing);
     if (!L->title[0] && !L->title[1] && !L->title[2])
-        return sbk_err(p->err, SBK_EINVAL, "%s: missing [title]: give at least one of ky, ru, en",
+        return sbk_err(p->err, SBK_EINVAL, _("%s: missing [title]: give at least one of ky, ru, en"),
                        p->name);
     return 0;
 }
@@ -468,7 +483,7 @@ static int check_text(const char *text, size_t len, const char *name, SbkError *
 {
     const unsigned char *u = (const unsigned char *)text;
     if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
-        return sbk_err(err, SBK_EINVAL, "%s: the file is UTF-16; save it as UTF-8", name);
+        return sbk_err(err, SBK_EINVAL, _("%s: the file is UTF-16; save it as UTF-8"), name);
     const char *p = text, *end = text + len;
     int line = 1;
     while (p < end) {
@@ -477,11 +492,11 @@ static int check_text(const char *text, size_t len, const char *name, SbkError *
             line++;
             p++;
         } else if (c == 0) {
-            return sbk_err(err, SBK_EINVAL, "%s:%d: NUL byte: this is not a text file", name, line);
+            return sbk_err(err, SBK_EINVAL, _("%s:%d: NUL byte: this is not a text file"), name, line);
         } else if (c < 0x80) {
             p++;
         } else if (sbk_utf8_next(&p, end) < 0) {
-            return sbk_err(err, SBK_EINVAL, "%s:%d: not valid UTF-8 (save the file as UTF-8)", name,
+            return sbk_err(err, SBK_EINVAL, _("%s:%d: not valid UTF-8 (save the file as UTF-8)"), name,
                            line);
         }
     }
@@ -501,13 +516,13 @@ int sbk_lesson_parse(const char *text, size_t len, const char *name, const char 
         goto done;
     L = calloc(1, sizeof *L);
     if (!L) {
-        ret = sbk_err(err, SBK_ENOMEM, "%s: out of memory", name);
+        ret = sbk_err(err, SBK_ENOMEM, _("%s: out of memory"), name);
         goto done;
     }
     L->dir = strdup(dir && *dir ? dir : ".");
     L->ini_path = strdup(name);
     if (!L->dir || !L->ini_path) {
-        ret = sbk_err(err, SBK_ENOMEM, "%s: out of memory", name);
+        ret = sbk_err(err, SBK_ENOMEM, _("%s: out of memory"), name);
         goto done;
     }
     p.name = name;
@@ -518,16 +533,16 @@ int sbk_lesson_parse(const char *text, size_t len, const char *name, const char 
 
     int rc = ini_parse_stream(sbk_lesson_reader_next, &p.rd, handler, &p);
     if (rc == -2 || p.nomem) {
-        ret = sbk_err(err, SBK_ENOMEM, "%s: out of memory", name);
+        ret = sbk_err(err, SBK_ENOMEM, _("%s: out of memory"), name);
         goto done;
     }
     if (rc > 0 && (!p.err_piece || rc < p.err_piece)) {
         const char *raw = "";
         int line = sbk_lesson_piece_line(text, len, 200, rc, &raw);
         if (*raw == '[')
-            ret = sbk_err(err, SBK_EINVAL, "%s:%d: bad section line (expected [name])", name, line);
+            ret = sbk_err(err, SBK_EINVAL, _("%s:%d: bad section line (expected [name])"), name, line);
         else
-            ret = sbk_err(err, SBK_EINVAL, "%s:%d: expected \"key = value\"", name, line);
+            ret = sbk_err(err, SBK_EINVAL, _("%s:%d: expected \"key = value\""), name, line);
         goto done;
     }
     if (p.err_piece) {
@@ -538,7 +553,7 @@ int sbk_lesson_parse(const char *text, size_t len, const char *name, const char 
         goto done;
     if ((ret = merge_chapters(&p)) < 0) {
         if (ret == SBK_ENOMEM)
-            sbk_err(err, SBK_ENOMEM, "%s: out of memory", name);
+            sbk_err(err, SBK_ENOMEM, _("%s: out of memory"), name);
         goto done;
     }
     *out = L;

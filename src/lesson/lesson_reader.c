@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 const char *const sbk_lesson_section_names[SEC_COUNT] = {
     "lesson", "title", "description", "chapters",
@@ -39,6 +40,40 @@ Section sbk_lesson_section_find(const char *s, size_t n)
         if (strlen(sbk_lesson_section_names[i]) == n && strncasecmp(s, sbk_lesson_section_names[i], n) == 0)
             return (Section)i;
     return SEC_NONE;
+}
+
+/* "unknown section [x]", with the closest valid name when there is one. */
+void sbk_lesson_unknown_section(Parser *p, const char *s, size_t n)
+{
+    char name[64];
+    while (n && is_blank(*s)) {
+        s++;
+        n--;
+    }
+    while (n && is_blank(s[n - 1]))
+        n--;
+    snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), s);
+    const char *near = sbk_suggest(name, sbk_lesson_section_names, SEC_COUNT);
+    if (strncasecmp(name, "chapters.", 9) == 0) {
+        /* [chapters.de]: the language is what is wrong; [chapters.kg]: a typo */
+        static const char *const langs[] = {"chapters.ky", "chapters.ru", "chapters.en"};
+        const char *const codes[] = {"ky", "ru", "en"};
+        const char *l = sbk_suggest(name + 9, codes, 3);
+        near = l ? langs[l == codes[0] ? 0 : l == codes[1] ? 1 : 2] : NULL;
+        if (!near) {
+            sbk_lesson_fail(p, SBK_EINVAL,
+                            _("unknown section [%s] (chapter titles are in [chapters] or in "
+                              "[chapters.ky], [chapters.ru], [chapters.en])"),
+                            name);
+            return;
+        }
+    }
+    if (near)
+        sbk_lesson_fail(p, SBK_EINVAL, _("unknown section [%s] (did you mean [%s]?)"), name, near);
+    else
+        sbk_lesson_fail(p, SBK_EINVAL, _("unknown section [%s] (the sections are [lesson], [title], "
+                                         "[description], [chapters], [chapters.ky|ru|en], [subtitles])"),
+                        name);
 }
 
 /* Record the first error, "name:line: message". */
@@ -77,7 +112,7 @@ static void check_section_line(Reader *r)
     const char *s = r->raw + 1;
     size_t n = (size_t)(close - s);
     if (sbk_lesson_section_find(s, n) == SEC_NONE)
-        sbk_lesson_fail(r->p, SBK_EINVAL, "unknown section [%.*s]", (int)(close - r->raw - 1), r->raw + 1);
+        sbk_lesson_unknown_section(r->p, s, n);
 }
 
 /* Cut an inline comment (a ';' after a blank, as inih does) and trailing
@@ -175,7 +210,7 @@ char *sbk_lesson_reader_next(char *str, int num, void *stream)
     if (!n) {
         r->too_long = 1;
         if (r->p)
-            sbk_lesson_fail(r->p, SBK_EINVAL, "line is too long to read (%zu bytes without a break)",
+            sbk_lesson_fail(r->p, SBK_EINVAL, _("line is too long to read (%zu bytes without a break)"),
                  r->raw_len);
         return emit(str, 0, "", 0);
     }

@@ -113,6 +113,8 @@ static int open_audio_encoder(Transcoder *t, Output *o, SbkError *err)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (strcmp(tier->aencoder, "aac") == 0)
         c->profile = FF_PROFILE_AAC_LOW;
+    if (tier->aac_coder)
+        av_opt_set(c->priv_data, "aac_coder", tier->aac_coder, 0);
     if (strcmp(tier->aencoder, "libopus") == 0) {
         /* Speech, not a call: 60 ms frames code speech better at these rates
          * and cut the per-packet overhead (container index, TOC) by 3. */

@@ -60,6 +60,7 @@ struct SbkTier {
     const char *aencoder;     /* "aac", "libopus" */
     int abitrate;             /* bits/s */
     int asample_rate;
+    const char *aac_coder;    /* FFmpeg aac's aac_coder option; NULL: its default */
     /* container */
     const char *ext;          /* "mp4", "m4a": the entry is media/<name>.<ext> */
     const char *mime;         /* "video/mp4", "audio/mp4" */

@@ -21,6 +21,7 @@
 #include "media_internal.h"
 #include "pack_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 /* ---- steps -------------------------------------------------------------------- */
 static int parse_tiers(Pack *p, SbkError *err)
@@ -28,12 +29,12 @@ static int parse_tiers(Pack *p, SbkError *err)
     const char *list = p->opt->tiers ? p->opt->tiers : sbk_tier_default_list();
     char *copy = strdup(list), *save = NULL;
     if (!copy)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     int ret = 0;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         const SbkTier *t = sbk_tier_find(tok);
         if (!t) {
-            ret = sbk_err(err, SBK_EINVAL, "unknown tier \"%s\" (choose from %s)", tok,
+            ret = sbk_err(err, SBK_EINVAL, _("unknown tier \"%s\" (choose from %s)"), tok,
                           sbk_tier_names());
             goto done;
         }
@@ -44,16 +45,16 @@ static int parse_tiers(Pack *p, SbkError *err)
             continue;
         if (t->has_video && !p->probe.has_video) {
             if (!p->lesson->audio_only) /* expected for audio-only lessons */
-                sbk_log(SBK_LOG_INFO, "%s: no video, so no %s rendition", p->lesson->id, t->name);
+                sbk_log(SBK_LOG_INFO, _("%s: no video, so no %s rendition"), p->lesson->id, t->name);
             continue;
         }
         if (!t->has_video && !p->probe.has_audio) {
-            sbk_log(SBK_LOG_INFO, "%s: the recording has no sound, so no %s rendition",
+            sbk_log(SBK_LOG_INFO, _("%s: the recording has no sound, so no %s rendition"),
                     p->lesson->id, t->name);
             continue;
         }
         if (p->n_tiers == MAX_TIERS) {
-            ret = sbk_err(err, SBK_EINVAL, "too many tiers");
+            ret = sbk_err(err, SBK_EINVAL, _("too many tiers"));
             goto done;
         }
         p->tiers[p->n_tiers++] = t;
@@ -66,7 +67,7 @@ static int parse_tiers(Pack *p, SbkError *err)
             p->tiers[j - 1] = x;
         }
     if (p->n_tiers == 0)
-        ret = sbk_err(err, SBK_EINVAL, "no rendition can be made from %s with tiers \"%s\"",
+        ret = sbk_err(err, SBK_EINVAL, _("no rendition can be made from %s with tiers \"%s\""),
                       sbk_path_base(p->lesson->video), list);
 done:
     free(copy);
@@ -112,7 +113,7 @@ static int add_embedded_subtitles(Pack *p, SbkError *err)
         snprintf(s->lang, sizeof s->lang, "%s", emb[i].lang);
         s->subs = emb[i].subs;
         emb[i].subs = NULL;
-        sbk_log(SBK_LOG_INFO, "%s: using the %s subtitles inside %s", p->lesson->id, s->lang,
+        sbk_log(SBK_LOG_INFO, _("%s: using the %s subtitles inside %s"), p->lesson->id, s->lang,
                 sbk_path_base(p->lesson->video));
     }
     sbk_media_embedded_subs_free(&emb, n);
@@ -168,7 +169,7 @@ static int prepare(Pack *p, SbkError *err)
         return ret;
     p->dfd = open(opt->lesson_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (p->dfd < 0)
-        return sbk_err_errno(err, errno, "cannot open %s", opt->lesson_dir);
+        return sbk_err_errno(err, errno, _("cannot open %s"), opt->lesson_dir);
     if ((ret = sbk_pack__open_video(p, err)) < 0 || (ret = sbk_pack__load_subtitles(p, err)) < 0 ||
         (ret = sbk_pack__list_handouts(p, err)) < 0)
         return ret;
@@ -176,7 +177,8 @@ static int prepare(Pack *p, SbkError *err)
                                &p->probe, err)) < 0)
         return ret;
     if ((ret = parse_tiers(p, err)) < 0 || (ret = sbk_pack__manifest_head(p, err)) < 0 ||
-        (ret = add_embedded_subtitles(p, err)) < 0 || (ret = make_vtt(p, err)) < 0)
+        (ret = add_embedded_subtitles(p, err)) < 0 || (ret = sbk_pack__trim_cues(p)) < 0 ||
+        (ret = make_vtt(p, err)) < 0)
         return ret;
     return sbk_pack__resolve_output(p, err);
 }
@@ -200,10 +202,12 @@ int sbk_pack(SbkPackOptions *opt, SbkError *err)
     if ((ret = sbk_pack__build_player(&p, err)) < 0)
         goto done;
     if (opt->cancel && *opt->cancel) {
-        ret = sbk_err(err, SBK_ECANCELED, "interrupted");
+        ret = sbk_err(err, SBK_ECANCELED, _("interrupted"));
         goto done;
     }
     ret = sbk_pack__write_bundle(&p, err);
+    if (ret == 0)
+        sbk_pack__summary(&p);
 done:
     free_pack(&p);
     if (ret < 0)

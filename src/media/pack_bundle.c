@@ -14,13 +14,14 @@
 #include "pack_int.h"
 #include "sabak/core.h"
 #include "sabak/embed.h"
+#include "sabak/i18n.h"
 #include "sabak/sign.h"
 
 /* web/offline/, web/common.js and web/i18n/, embedded at build time (see
  * src/CMakeLists.txt). */
 extern const SbkEmbeddedFile sbk_offline_assets[];
 
-static int oom(SbkError *err) { return sbk_err(err, SBK_ENOMEM, "out of memory"); }
+static int oom(SbkError *err) { return sbk_err(err, SBK_ENOMEM, _("out of memory")); }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -38,7 +39,7 @@ int sbk_pack__manifest_head(Pack *p, SbkError *err)
             sbk_fmt_hms(l->chapters[i].start_ms, at, sizeof at);
             sbk_fmt_hms(end_ms, end, sizeof end);
             return sbk_err(err, SBK_EINVAL,
-                           "%s: chapter at %s starts after the end of the recording (%s)",
+                           _("%s: chapter at %s starts after the end of the recording (%s)"),
                            l->ini_path, at, end);
         }
     }
@@ -108,7 +109,7 @@ static int hash_source(const PackSource *s, SbkManifestFile *f, SbkError *err)
 {
     int fd = s->fd;
     if (fd < 0 && (fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
-        return sbk_err_errno(err, errno, "cannot read %s", s->path);
+        return sbk_err_errno(err, errno, _("cannot read %s"), s->path);
     int ret = sbk_sha256_fd(fd, 0, -1, f->sha256, err);
     struct stat st;
     if (ret == 0 && fstat(fd, &st) == 0)
@@ -259,11 +260,11 @@ int sbk_pack__build_player(Pack *p, SbkError *err)
     char *data = NULL;
     int ret;
     if (!tpl || !common)
-        return sbk_err(err, SBK_EIO, "this sabak was built without its offline player");
+        return sbk_err(err, SBK_EIO, _("this sabak was built without its offline player"));
     const char *t = (const char *)tpl->data;
     const char *at_c = strstr(t, mark_common), *at_d = strstr(t, mark_data);
     if (!at_c || !at_d || at_d < at_c)
-        return sbk_err(err, SBK_EIO, "the offline player template has no %s then %s", mark_common,
+        return sbk_err(err, SBK_EIO, _("the offline player template has no %s then %s"), mark_common,
                        mark_data);
     if ((ret = player_data(p, &data, err)) < 0)
         return ret;

@@ -16,6 +16,7 @@
 #include "pack_int.h"
 #include "sabak/core.h"
 #include "sabak/safeopen.h"
+#include "sabak/i18n.h"
 
 static const char *rel_in_lesson(const Pack *p, const char *path)
 {
@@ -57,7 +58,7 @@ int sbk_pack__recheck_video(Pack *p, SbkError *err)
         return fd;
     close(fd);
     if (st.st_dev != p->video_dev || st.st_ino != p->video_ino)
-        return sbk_err(err, SBK_EIO, "%s was replaced while it was being packed; pack again",
+        return sbk_err(err, SBK_EIO, _("%s was replaced while it was being packed; pack again"),
                        p->lesson->video);
     return 0;
 }
@@ -77,7 +78,7 @@ int sbk_pack__load_subtitles(Pack *p, SbkError *err)
                                                    err)) < 0)
             sbk_err_prefix(err, "%s", path);
         if (ret == 0 && strcmp(enc, "UTF-8") != 0)
-            sbk_log(SBK_LOG_INFO, "%s: read as %s", path, enc);
+            sbk_log(SBK_LOG_INFO, _("%s: read as %s"), path, enc);
         if (ret == 0 && (ret = sbk_subs_parse(text, tlen, path, &s->subs, err)) == 0)
             memcpy(s->subs->encoding, enc, sizeof enc);
         free(raw);
@@ -103,7 +104,7 @@ static int add_handout(Pack *p, int hfd, const char *name, SbkError *err)
     SbkError why = {0};
     int fd = sbk_open_beneath(hfd, dir, name, SBK_OPEN_FILE, NULL, &why);
     if (fd == SBK_EUNSUPPORTED || fd == SBK_EINVAL) { /* a link, FIFO, device */
-        sbk_log(SBK_LOG_WARN, "%s; left out", why.msg);
+        sbk_log(SBK_LOG_WARN, _("%s; left out"), why.msg);
         return 0;
     }
     if (fd < 0)
@@ -111,11 +112,11 @@ static int add_handout(Pack *p, int hfd, const char *name, SbkError *err)
     int ret = SBK_EINVAL;
     snprintf(entry, sizeof entry, "handouts/%s", name);
     if (!sbk_path_entry_ok(entry)) {
-        ret = sbk_err(err, SBK_EINVAL, "%s/%s: this file name cannot go into a bundle", dir, name);
+        ret = sbk_err(err, SBK_EINVAL, _("%s/%s: this file name cannot go into a bundle"), dir, name);
         goto fail;
     }
     if (p->n_handouts == MAX_HANDOUTS) {
-        ret = sbk_err(err, SBK_ELIMIT, "%s: more than %d handouts", dir, MAX_HANDOUTS);
+        ret = sbk_err(err, SBK_ELIMIT, _("%s: more than %d handouts"), dir, MAX_HANDOUTS);
         goto fail;
     }
     PackHandout *h = &p->handouts[p->n_handouts];
@@ -125,7 +126,7 @@ static int add_handout(Pack *p, int hfd, const char *name, SbkError *err)
     h->store = sbk_pack__should_store(fd);
     p->n_handouts++;
     if (!h->name || !h->path)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     return 1;
 fail:
     close(fd);
@@ -144,7 +145,7 @@ int sbk_pack__list_handouts(Pack *p, SbkError *err)
     DIR *d = fdopendir(hfd);
     if (!d) {
         close(hfd);
-        return sbk_err_errno(err, errno, "cannot read %s", p->lesson->handouts_dir);
+        return sbk_err_errno(err, errno, _("cannot read %s"), p->lesson->handouts_dir);
     }
     struct dirent *e;
     int ret = 0;

@@ -3,7 +3,8 @@
  *   pack.c         the steps in order, up to and including the encode
  *   pack_inputs.c  the lesson's files, opened beneath the folder (no links)
  *   pack_output.c  the output path, the work folder, stale debris
- *   pack_bundle.c  manifest entries with their sources, player, ZIP */
+ *   pack_bundle.c  manifest entries with their sources, player, ZIP
+ *   pack_summary.c cues past the end, the summary for the trainer */
 #ifndef SABAK_MEDIA_PACK_INT_H
 #define SABAK_MEDIA_PACK_INT_H
 
@@ -21,6 +22,7 @@ typedef struct PackSub {
     SbkSubs *subs;   /* owned */
     char *vtt;       /* owned */
     size_t vtt_len;
+    int trimmed;     /* cues dropped or cut at the end of the recording */
 } PackSub;
 
 typedef struct PackHandout {
@@ -80,6 +82,13 @@ int sbk_pack__should_store(int fd);
 int sbk_pack__resolve_output(Pack *p, SbkError *err);
 int sbk_pack__check_target(Pack *p, SbkError *err);
 void sbk_pack__remove_work_dir(Pack *p);
+
+/* pack_summary.c */
+/* Drop the cues that start after the end of the recording and cut the ones
+ * that run past it, with a warning naming the file. */
+int sbk_pack__trim_cues(Pack *p);
+/* Fill opt->summary (when set) after the bundle is written. */
+void sbk_pack__summary(Pack *p);
 
 /* pack_bundle.c */
 int sbk_pack__manifest_head(Pack *p, SbkError *err);

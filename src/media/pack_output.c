@@ -14,6 +14,7 @@
 
 #include "pack_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #define WORK_PREFIX ".sabak-pack-"
 
@@ -83,7 +84,7 @@ static void sweep_stale(const char *dir)
     while ((e = readdir(d))) {
         if (e->d_name[0] != '.' || !stale(e->d_name))
             continue;
-        sbk_log(SBK_LOG_INFO, "%s/%s: removed, left by a pack that was killed", dir, e->d_name);
+        sbk_log(SBK_LOG_INFO, _("%s/%s: removed, left by a pack that was killed"), dir, e->d_name);
         remove_entry(dirfd(d), e->d_name);
     }
     closedir(d);
@@ -122,13 +123,13 @@ int sbk_pack__check_target(Pack *p, SbkError *err)
     const char *out = p->opt->out_path;
     struct stat st;
     if (lstat(out, &st) < 0)
-        return errno == ENOENT ? 0 : sbk_err_errno(err, errno, "cannot use %s", out);
+        return errno == ENOENT ? 0 : sbk_err_errno(err, errno, _("cannot use %s"), out);
     if (S_ISLNK(st.st_mode))
-        return sbk_err(err, SBK_EINVAL, "%s is a symbolic link; give the bundle's real path", out);
+        return sbk_err(err, SBK_EINVAL, _("%s is a symbolic link; give the bundle's real path"), out);
     if (!S_ISREG(st.st_mode))
-        return sbk_err(err, SBK_EINVAL, "%s exists and is not a regular file; it is left alone", out);
+        return sbk_err(err, SBK_EINVAL, _("%s exists and is not a regular file; it is left alone"), out);
     if (is_input(p, &st))
-        return sbk_err(err, SBK_EINVAL, "%s is one of the lesson's own files; write the bundle elsewhere",
+        return sbk_err(err, SBK_EINVAL, _("%s is one of the lesson's own files; write the bundle elsewhere"),
                        out);
     return 0;
 }
@@ -151,11 +152,11 @@ int sbk_pack__resolve_output(Pack *p, SbkError *err)
     if (out[n - 1] == '/' || (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) {
         char *path = sbk_path_join(out, name);
         if (!path)
-            return sbk_err(err, SBK_ENOMEM, "out of memory");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory"));
         snprintf(p->opt->out_path, sizeof p->opt->out_path, "%s", path);
         free(path);
     } else if (!ends_with_zip(out)) {
-        return sbk_err(err, SBK_EINVAL, "-o %s: give a folder or a file name ending in .zip", out);
+        return sbk_err(err, SBK_EINVAL, _("-o %s: give a folder or a file name ending in .zip"), out);
     } else {
         snprintf(p->opt->out_path, sizeof p->opt->out_path, "%s", out);
     }
@@ -167,9 +168,9 @@ int sbk_pack__resolve_output(Pack *p, SbkError *err)
     else
         snprintf(dir, sizeof dir, ".");
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return sbk_err(err, SBK_ENOENT, "output folder %s does not exist", dir);
+        return sbk_err(err, SBK_ENOENT, _("output folder %s does not exist"), dir);
     if (access(dir, W_OK | X_OK) < 0)
-        return sbk_err_errno(err, errno, "cannot write to folder %s", dir);
+        return sbk_err_errno(err, errno, _("cannot write to folder %s"), dir);
     int ret = sbk_pack__check_target(p, err);
     if (ret < 0)
         return ret;
@@ -180,11 +181,11 @@ int sbk_pack__resolve_output(Pack *p, SbkError *err)
     snprintf(tmpl, sizeof tmpl, "%s/" WORK_PREFIX "%s-%ld-XXXXXX", dir, p->lesson->id,
              (long)getpid());
     if (!mkdtemp(tmpl))
-        return sbk_err_errno(err, errno, "cannot write to folder %s", dir);
+        return sbk_err_errno(err, errno, _("cannot write to folder %s"), dir);
     p->work_dir = strdup(tmpl);
     if (!p->work_dir) {
         rmdir(tmpl);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     return 0;
 }

@@ -202,7 +202,8 @@ class PackTest(unittest.TestCase):
         names = [i.filename for i in infos]
         self.assertEqual(names[:4], ["manifest.json", "index.html", "poster.jpg", "thumb.jpg"])
         self.assertEqual(names[4:6], ["subtitles/ky.vtt", "subtitles/ru.vtt"])
-        self.assertEqual(names[6:], ["media/standard.mp4", "media/low.mp4", "media/audio.m4a"])
+        self.assertEqual(names[6:], ["media/standard.mp4", "media/low.mp4", "media/audio.m4a",
+                                     "media/audio-aac.m4a"])
         for i in infos:
             if i.filename.startswith("media/") or i.filename.endswith(".jpg"):
                 self.assertEqual(i.compress_type, zipfile.ZIP_STORED, i.filename)
@@ -249,7 +250,26 @@ class PackTest(unittest.TestCase):
         info = ffprobe_json(path)
         self.assertEqual([s["codec_type"] for s in info["streams"]], ["audio"])
         self.assertEqual(info["streams"][0]["channels"], 1)
+        self.assertEqual(info["streams"][0]["codec_name"], "opus")
+        path, _ = self.extract("screen", "media/audio-aac.m4a")
+        info = ffprobe_json(path)
+        self.assertEqual([s["codec_type"] for s in info["streams"]], ["audio"])
         self.assertEqual(info["streams"][0]["codec_name"], "aac")
+        self.assertEqual(info["streams"][0]["profile"], "LC")
+
+    def test_audio_only_is_smallest(self):
+        # Issue 11: sound only must be the smallest rendition, and its AAC
+        # fallback must not cost more than the low tier's sound.
+        files = {f["tier"]: f for f in self.manifest("screen")["files"] if f.get("tier")}
+        self.assertEqual(files["audio"]["codecs"], "opus")
+        self.assertEqual(files["audio-aac"]["codecs"], "mp4a.40.2")
+        for tier in ("standard", "low"):
+            self.assertLess(files["audio"]["size"], files[tier]["size"], tier)
+            self.assertLess(files["audio-aac"]["size"], files[tier]["size"], tier)
+        # the low tier's sound is Opus at 12 kbit/s; the AAC fallback may not
+        # spend more than that (FFmpeg's AAC encoder overshoots its target)
+        aac = ffprobe_json(self.extract("screen", "media/audio-aac.m4a")[0])["streams"][0]
+        self.assertLessEqual(int(aac["bit_rate"]), 12000)
 
     def test_durations_match_source(self):
         for which, src in (("screen", self.screen), ("camera", self.camera)):
@@ -375,6 +395,7 @@ class PackTest(unittest.TestCase):
             self.assertEqual(z.getinfo("handouts/Бюджет 2026.pdf").compress_type, zipfile.ZIP_STORED)
             self.assertEqual(z.getinfo("handouts/notes.txt").compress_type, zipfile.ZIP_DEFLATED)
         self.assertEqual(names, ["manifest.json", "index.html", "subtitles/ru.vtt", "media/audio.m4a",
+                                 "media/audio-aac.m4a",
                                  "handouts/notes.txt", "handouts/Бюджет 2026.pdf"])
         self.assertEqual(m["content"], "audio")
         self.assertEqual(m["version"], 2)

@@ -129,6 +129,7 @@ static void test_table(void **state)
         {"standard", "media/standard.mp4", "video/mp4", "video"},
         {"low", "media/low.mp4", "video/mp4", "video"},
         {"audio", "media/audio.m4a", "audio/mp4", "audio"},
+        {"audio-aac", "media/audio-aac.m4a", "audio/mp4", "audio"},
         {"av1", "media/av1.mp4", "video/mp4", "video"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -142,7 +143,7 @@ static void test_table(void **state)
         assert_string_equal(t->kind, rows[i][3]);
     }
     assert_null(sbk_tier_find("hd"));
-    assert_string_equal(sbk_tier_names(), "standard, low, audio, av1");
+    assert_string_equal(sbk_tier_names(), "standard, low, audio, audio-aac, av1");
 }
 
 int main(void)

@@ -208,8 +208,8 @@ static void test_times(void **state)
         int rc = sbk_lesson_parse(text, strlen(text), "l.ini", "", &L, &err);
         if (cases[i].ms < 0) {
             char want[128];
-            snprintf(want, sizeof want, "l.ini:8: bad chapter time \"%s\"", cases[i].t);
-            if (rc != SBK_EINVAL || strcmp(err.msg, want) != 0)
+            snprintf(want, sizeof want, "l.ini:8: bad chapter time \"%s\": ", cases[i].t);
+            if (rc != SBK_EINVAL || strncmp(err.msg, want, strlen(want)) != 0)
                 fail_msg("time \"%s\": rc %d, message \"%s\"", cases[i].t, rc, err.msg);
             assert_null(L);
         } else {
@@ -219,6 +219,24 @@ static void test_times(void **state)
             assert_string_equal(L->video, "v.mp4"); /* no dir: not joined */
             sbk_lesson_free(&L);
         }
+    }
+    /* the message says why (issue 11): the part to change */
+    static const char *const why[][2] = {
+        {"00:75", "seconds must be under 60"},
+        {"00:61:00", "minutes must be under 60"},
+        {"90", "write minutes and seconds at least"},
+        {"1:2:3:4", "at most three parts"},
+        {"a:30", "use digits and ':' only"},
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[lesson]\nid=a\nversion=1\nvideo=v.mp4\n[title]\nky=T\n"
+                 "[chapters]\n%s = Бөлүм\n", why[i][0]);
+        SbkLesson *L = NULL;
+        SbkError err = {0};
+        assert_int_equal(sbk_lesson_parse(text, strlen(text), "l.ini", "", &L, &err), SBK_EINVAL);
+        if (!strstr(err.msg, why[i][1]))
+            fail_msg("time \"%s\": \"%s\" does not say \"%s\"", why[i][0], err.msg, why[i][1]);
     }
 }
 
@@ -234,7 +252,7 @@ static void test_errors(void **state)
     } cases[] = {
         /* unknown key, with its line */
         {"[lesson]\nid = a\nversion = 1\nvidoe = v.mp4\n" TITLE, SBK_EINVAL,
-         "lessons/x/lesson.ini:4: unknown key \"vidoe\" in [lesson]"},
+         "lessons/x/lesson.ini:4: unknown key \"vidoe\" in [lesson] (did you mean \"video\"?)"},
         /* missing required keys, named */
         {"[lesson]\nversion = 1\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini: missing required key \"id\" in [lesson]"},
@@ -249,7 +267,8 @@ static void test_errors(void **state)
         {"", SBK_EINVAL, "lessons/x/lesson.ini: missing required key \"id\" in [lesson]"},
         /* bad chapter time */
         {HEAD TITLE "[chapters]\n00:01:30 = Ок\n1:2:3:4 = Бөлүм\n", SBK_EINVAL,
-         "lessons/x/lesson.ini:9: bad chapter time \"1:2:3:4\""},
+         "lessons/x/lesson.ini:9: bad chapter time \"1:2:3:4\": at most three parts: "
+         "hours:minutes:seconds, as in 01:02:03"},
         {HEAD TITLE "[chapters]\n00:01:30 - Title\n", SBK_EINVAL,
          "lessons/x/lesson.ini:8: expected \"00:01:30 = title\" in [chapters]"},
         {HEAD TITLE "[chapters.ru]\n00:01:30 =\n", SBK_EINVAL,
@@ -284,16 +303,26 @@ static void test_errors(void **state)
         /* bad ids and values */
         {"[lesson]\nid = Муниципалдык\nversion = 1\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini:2: bad id \"Муниципалдык\": use 1-64 of a-z 0-9 . _ - starting with "
-         "a letter or digit"},
+         "a letter or digit, e.g. \"munitsipaldyk\""},
+        {"[lesson]\nid = UX News 01\nversion = 1\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
+         "lessons/x/lesson.ini:2: bad id \"UX News 01\": use 1-64 of a-z 0-9 . _ - starting with "
+         "a letter or digit, e.g. \"ux-news-01\""},
+        {"[lesson]\nvidoe = v.mp4\n", SBK_EINVAL,
+         "lessons/x/lesson.ini:2: unknown key \"vidoe\" in [lesson] (did you mean \"video\"?)"},
+        {"[lesson]\ncolour = red\n", SBK_EINVAL,
+         "lessons/x/lesson.ini:2: unknown key \"colour\" in [lesson] (the keys are id, version, "
+         "video, audio_only, topic, order, audio_language)"},
+        {HEAD TITLE "[tittle]\n", SBK_EINVAL,
+         "lessons/x/lesson.ini:7: unknown section [tittle] (did you mean [title]?)"},
         {"[lesson]\nid = -x\nversion = 1\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini:2: bad id \"-x\": use 1-64 of a-z 0-9 . _ - starting with a letter "
-         "or digit"},
+         "or digit, e.g. \"x\""},
         {"[lesson]\nid = a/b\nversion = 1\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini:2: bad id \"a/b\": use 1-64 of a-z 0-9 . _ - starting with a letter "
-         "or digit"},
+         "or digit, e.g. \"a-b\""},
         {HEAD "topic = Budget\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini:5: bad topic \"Budget\": use 1-64 of a-z 0-9 . _ - starting with a "
-         "letter or digit"},
+         "letter or digit, e.g. \"budget\""},
         {"[lesson]\nid = a\nversion = 0\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
          "lessons/x/lesson.ini:3: bad version \"0\": use a whole number from 1"},
         {"[lesson]\nid = a\nversion = 1.5\nvideo = v.mp4\n" TITLE, SBK_EINVAL,
@@ -306,9 +335,12 @@ static void test_errors(void **state)
          "lessons/x/lesson.ini:5: bad audio_only \"maybe\": use true or false"},
         {HEAD "topic =\n" TITLE, SBK_EINVAL, "lessons/x/lesson.ini:5: \"topic\" in [lesson] is empty"},
         /* sections and languages */
-        {HEAD TITLE "[chapter]\n", SBK_EINVAL, "lessons/x/lesson.ini:7: unknown section [chapter]"},
+        {HEAD TITLE "[chapter]\n", SBK_EINVAL, "lessons/x/lesson.ini:7: unknown section [chapter] (did you mean [chapters]?)"},
         {HEAD TITLE "[chapters.de]\n00:00 = Anfang\n", SBK_EINVAL,
-         "lessons/x/lesson.ini:7: unknown section [chapters.de]"},
+         "lessons/x/lesson.ini:7: unknown section [chapters.de] (chapter titles are in [chapters] or "
+         "in [chapters.ky], [chapters.ru], [chapters.en])"},
+        {HEAD TITLE "[chapters.kg]\n00:00 = Башы\n", SBK_EINVAL,
+         "lessons/x/lesson.ini:7: unknown section [chapters.kg] (did you mean [chapters.ky]?)"},
         {HEAD "[title]\nkg = Аталыш\n", SBK_EINVAL,
          "lessons/x/lesson.ini:6: unknown key \"kg\" in [title] (languages are ky, ru, en)"},
         {HEAD TITLE "[description]\nde = Text\n", SBK_EINVAL,
@@ -333,7 +365,7 @@ static void test_errors(void **state)
          "lessons/x/lesson.ini:6: control character in the value of \"ru\""},
         /* the first error wins, even when inih's own comes later */
         {"[lesson]\nvidoe = v\nno equals\n", SBK_EINVAL,
-         "lessons/x/lesson.ini:2: unknown key \"vidoe\" in [lesson]"},
+         "lessons/x/lesson.ini:2: unknown key \"vidoe\" in [lesson] (did you mean \"video\"?)"},
         {"[lesson]\nno equals\nvidoe = v\n", SBK_EINVAL,
          "lessons/x/lesson.ini:2: expected \"key = value\""},
     };
@@ -527,9 +559,24 @@ static void test_load_errors(void **state)
 
     char *dir = make_lesson("novideo", "[lesson]\nid = a\nversion = 1\nvideo = recording.mp4\n" TITLE);
     assert_int_equal(sbk_lesson_load(dir, &L, &err), SBK_ENOENT);
-    snprintf(want, sizeof want, "%s/lesson.ini: video \"recording.mp4\" not found in %s", dir, dir);
+    snprintf(want, sizeof want,
+             "%s/lesson.ini: video \"recording.mp4\" not found, and %s holds no video file: copy the "
+             "recording into the folder and name it in lesson.ini (video = ...)", dir, dir);
     assert_string_equal(err.msg, want);
     assert_null(L);
+    /* the recordings that are there are named (issue 11) */
+    char other[1100];
+    snprintf(other, sizeof other, "%s/Урок 1.mp4", dir);
+    FILE *f = fopen(other, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(sbk_lesson_load(dir, &L, &err), SBK_ENOENT);
+    snprintf(want, sizeof want,
+             "%s/lesson.ini: video \"recording.mp4\" not found in %s; the video file there is "
+             "\"Урок 1.mp4\": set video = <its name> in [lesson], or rename the file", dir, dir);
+    assert_string_equal(err.msg, want);
+    assert_null(L);
+    unlink(other);
 
     /* a folder where the video should be */
     char sub[1024];
@@ -543,7 +590,7 @@ static void test_load_errors(void **state)
     /* parse errors carry the path */
     dir = make_lesson("badkey", "[lesson]\nid = a\nvidoe = v.mp4\n");
     assert_int_equal(sbk_lesson_load(dir, &L, &err), SBK_EINVAL);
-    snprintf(want, sizeof want, "%s/lesson.ini:3: unknown key \"vidoe\" in [lesson]", dir);
+    snprintf(want, sizeof want, "%s/lesson.ini:3: unknown key \"vidoe\" in [lesson] (did you mean \"video\"?)", dir);
     assert_string_equal(err.msg, want);
     free(dir);
 

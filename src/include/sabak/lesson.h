@@ -11,6 +11,7 @@
 #ifndef SABAK_LESSON_H
 #define SABAK_LESSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sabak/error.h"
@@ -60,6 +61,21 @@ int sbk_lesson_load(const char *dir, SbkLesson **out, SbkError *err);
 
 /* Free and NULL. Accepts NULL. */
 void sbk_lesson_free(SbkLesson **lesson);
+
+/* Suggestions for a trainer's typing (src/lesson/lesson_suggest.c). */
+/* Edit distance between two UTF-8 words (insert, delete, substitute, swap
+ * two neighbours), case folded, over at most 64 characters. */
+int sbk_edit_distance(const char *a, const char *b);
+/* The candidate closest to `word` when it is close enough to be a typo
+ * (1 edit in words of up to 4 characters, 2 up to 8, a third beyond);
+ * NULL when none is, or when `word` is itself a candidate. */
+const char *sbk_suggest(const char *word, const char *const *candidates, size_t n);
+/* A valid lesson id made from an invalid one ("UX News 01" -> "ux-news-01",
+ * Cyrillic transliterated). Returns 1 with it in out, or 0 and "". */
+int sbk_lesson_id_suggest(const char *bad, char *out, size_t size);
+/* The language a subtitle file's name points at ("Урок 1 рус.srt" -> "ru",
+ * "lesson_kg.srt" -> "ky"), or NULL. */
+const char *sbk_lesson_guess_lang(const char *name);
 
 #ifdef __cplusplus
 }

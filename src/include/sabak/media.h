@@ -114,6 +114,35 @@ int sbk_media_extract_subs(const char *src, SbkEmbeddedSubs **out, int *n, SbkEr
 void sbk_media_embedded_subs_free(SbkEmbeddedSubs **subs, int n);
 
 /* Pack a lesson folder into a bundle: the whole `sabak pack` pipeline. */
+/* What a pack made, for the summary a trainer reads at the end. */
+enum { SBK_SUMMARY_MAX = 24 };
+typedef struct SbkPackSummary {
+    char id[72];
+    int version;
+    double duration;          /* seconds */
+    char content[16];         /* "screencast", "camera", "audio" */
+    int n_tiers;
+    struct {
+        char name[16];        /* "standard", ... */
+        int64_t size;         /* bytes */
+        int64_t bitrate;      /* bits/s */
+        int width, height;    /* 0 for sound only */
+    } tiers[8];
+    int n_subs;
+    struct {
+        char lang[16];
+        int cues;             /* in the bundle */
+        int trimmed;          /* cues dropped or cut at the end of the recording */
+        int embedded;         /* 1: taken from inside the recording */
+    } subs[SBK_SUMMARY_MAX];
+    char no_subs[4][4];       /* languages the lesson has a title in but no subtitles */
+    int n_no_subs;
+    int n_chapters;
+    int n_handouts;
+    int64_t handouts_size;
+    int64_t bundle_size;
+} SbkPackSummary;
+
 typedef struct SbkPackOptions {
     const char *lesson_dir;
     const char *out;          /* a .zip path, or a folder (then <id>-v<version>.zip in it); NULL: cwd */
@@ -124,6 +153,7 @@ typedef struct SbkPackOptions {
     const volatile int *cancel;
     const struct SbkSecretKey *sign_key; /* sign the bundle (sabak/sign.h); NULL: unsigned */
     char out_path[4096];      /* filled: the bundle written */
+    SbkPackSummary *summary;  /* filled when not NULL and the pack succeeded */
 } SbkPackOptions;
 int sbk_pack(SbkPackOptions *opt, SbkError *err);
 
