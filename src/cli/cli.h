@@ -18,6 +18,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_reports(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
 
 /* Exit codes, shared by every command (documented in `sabak --help`). */
 enum {

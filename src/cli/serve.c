@@ -36,6 +36,7 @@ static const char serve_usage[] =
     "  -n, --name NAME         this office's name, for the reports carried on drives\n"
     "                          (default: the stored name, else the host name)\n"
     "  -q, --quiet             no access log and no start-up messages, only problems\n"
+    "      --list-routes       print the kiosk's route table and exit (for tests)\n"
     "  -h, --help              show this help\n"
     "\n"
     "Config file keys ([server]): listen (addresses separated by spaces), library,\n"
@@ -46,7 +47,8 @@ static const char serve_usage[] =
     "0 turns it off), inflate_budget (33554432 bytes for compressed handouts being sent at once; past\n"
     "it clients get 503), watch, verify, access_log (yes/no), state, name, drive_roots\n"
     "(/media /run/media /mnt: where USB drives are noticed), drive_poll (2 s, 0 off),\n"
-    "auto_import (no: import a drive's new lessons with no click). See\n"
+    "auto_import (no: import a drive's new lessons with no click), upload_max (4294967296\n"
+    "bytes: the largest bundle uploaded in /admin), trusted_keys (STATE/trusted.d). See\n"
     "packaging/sabak.ini and docs/CARRY.md.\n"
     "\n"
     "At start sabak prints one address per network card for staff to type, and a\n"
@@ -104,6 +106,18 @@ static void print_urls(SbkKiosk *k, int quiet)
         fprintf(stderr, "    %s\n", urls[i]);
 }
 
+/* The route table, one row a line: "PATTERN[*] api|page admin|session|open|- post|stream|-"
+ * (tests enumerate the admin routes from it). */
+static void list_routes(void)
+{
+    static const char *const admin[] = {"-", "session", "open"};
+    static const char *const post[] = {"-", "post", "stream"};
+    SbkRouteInfo ri;
+    for (size_t i = 0; sbk_kiosk_route_info(i, &ri) == 0; i++)
+        printf("%s%s %s %s %s\n", ri.pattern, ri.prefix ? "*" : "", ri.api ? "api" : "page",
+               admin[ri.admin % 3], post[ri.post % 3]);
+}
+
 /* Signals are taken synchronously by this thread: they are blocked before
  * any thread exists, so the server's threads never see them. */
 static int run(SbkKiosk *k, const sigset_t *set)
@@ -133,7 +147,7 @@ int cmd_serve(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},  {"web-dir", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"state", required_argument, NULL, 's'},   {"name", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+        {"list-routes", no_argument, NULL, 'R'},   {NULL, 0, NULL, 0},
     };
     const char *library = NULL, *config = NULL, *web_dir = NULL, *state = NULL, *name = NULL;
     char *def_state = NULL;
@@ -162,6 +176,10 @@ int cmd_serve(int argc, char **argv)
         case 's': state = optarg; break;
         case 'n': name = optarg; break;
         case 'q': quiet = 1; break;
+        case 'R':
+            list_routes();
+            ret = CLI_OK;
+            goto done;
         case 'h':
             fputs(serve_usage, stdout);
             ret = CLI_OK;

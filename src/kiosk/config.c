@@ -32,6 +32,7 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     cfg->verify = 1;
     cfg->access_log = 1;
     cfg->drive_poll = 2;
+    cfg->upload_max = (size_t)4 << 30;
 }
 
 static void clear_listen(SbkKioskConfig *cfg)
@@ -55,7 +56,8 @@ void sbk_kiosk_config_clear(SbkKioskConfig *cfg)
     free(cfg->state_dir);
     free(cfg->name);
     free(cfg->drive_roots);
-    cfg->state_dir = cfg->name = cfg->drive_roots = NULL;
+    free(cfg->trusted_keys);
+    cfg->state_dir = cfg->name = cfg->drive_roots = cfg->trusted_keys = NULL;
 }
 
 /* A setting's number: digits only (no sign), at most max. */
@@ -133,6 +135,8 @@ static const ConfigKey config_keys[] = {
     {"drive_roots", K_STR, F(drive_roots), 0, 0},
     {"drive_poll", K_UINT, F(drive_poll), 0, 3600},
     {"auto_import", K_BOOL, F(auto_import), 0, 1},
+    {"upload_max", K_SIZE, F(upload_max), 1, (unsigned long long)1 << 40},
+    {"trusted_keys", K_STR, F(trusted_keys), 0, 0},
 };
 #undef F
 
@@ -216,7 +220,7 @@ int sbk_kiosk_config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
 {
     *dst = *src;
     dst->library_dir = dst->web_dir = dst->cache_path = NULL;
-    dst->state_dir = dst->name = dst->drive_roots = NULL;
+    dst->state_dir = dst->name = dst->drive_roots = dst->trusted_keys = NULL;
     for (int i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         dst->listen[i] = NULL;
     dst->n_listen = 0;
@@ -228,7 +232,8 @@ int sbk_kiosk_config_copy(SbkKioskConfig *dst, const SbkKioskConfig *src)
         return SBK_ENOMEM;
     if ((src->state_dir && !(dst->state_dir = strdup(src->state_dir))) ||
         (src->name && !(dst->name = strdup(src->name))) ||
-        (src->drive_roots && !(dst->drive_roots = strdup(src->drive_roots))))
+        (src->drive_roots && !(dst->drive_roots = strdup(src->drive_roots))) ||
+        (src->trusted_keys && !(dst->trusted_keys = strdup(src->trusted_keys))))
         return SBK_ENOMEM;
     for (int i = 0; i < src->n_listen; i++) {
         if (!(dst->listen[i] = strdup(src->listen[i])))

@@ -26,6 +26,7 @@ struct SbkKiosk {
     SbkWatch *watch;             /* slow readers and request-head deadlines */
     SbkAdmit *admit[SBK_KIOSK_MAX_LISTEN]; /* per listener: slots and head deadline */
     struct SbkUsage *usage;      /* play counts and drives (usage.c, drives.c) */
+    struct SbkAdmin *admin;      /* the admin area (admin*.c) */
 };
 
 /* Deep copy of a configuration (config.c); an empty listen list becomes

@@ -34,6 +34,8 @@ typedef struct SbkReply {
     const char *allow;         /* Allow, or NULL */
     const char *csp;           /* Content-Security-Policy; NULL: the kiosk's own strict one */
     int retry_after;           /* Retry-After seconds (503), 0: none */
+    const char *location;      /* Location (a redirect), or NULL */
+    char cookie[200];          /* Set-Cookie, "" for none (admin.c) */
 } SbkReply;
 
 /* An empty 200 reply with no body. */

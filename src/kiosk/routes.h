@@ -27,6 +27,7 @@ typedef enum {
     SBK_ROUTE_API_PLAYS,   /* POST: the player's play reports (usage.c) */
     SBK_ROUTE_API_STATS,   /* play counts per lesson and month */
     SBK_ROUTE_API_DRIVES,  /* USB drives with lessons (drives.c) */
+    SBK_ROUTE_ADMIN,       /* /admin and /admin/api/... (admin*.c) */
 } SbkRouteKind;
 
 struct SbkRoute;
@@ -51,10 +52,11 @@ typedef struct SbkQuerySource {
     size_t body_len;
     const char *content_type; /* its Content-Type, or NULL */
     const char *client;       /* the client's address, for rate limits */
+    const char *session;      /* an admin route: the session id the gate found ("" none) */
+    struct SbkAdminUpload *upload; /* the upload route: the staged body */
 } SbkQuerySource;
 
-/* The one route that takes a POST, and the most body it reads. */
-#define SBK_ROUTE_POST_KIND SBK_ROUTE_API_PLAYS
+/* The most body a route with a small POST (the post column) reads. */
 #define SBK_ROUTE_POST_MAX 8192
 
 /* Percent-decode a path (no query) strictly: it must start with '/';
@@ -82,6 +84,11 @@ void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
                             SbkReply *r);
 void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
                              SbkReply *r);
+
+/* The admin and post columns of the matched row (admin.h: SBK_ADMIN_*,
+ * SBK_POST_*); 0 when none matched. */
+int sbk_route_admin(const SbkRouteMatch *m);
+int sbk_route_post(const SbkRouteMatch *m);
 
 /* Answer a GET/HEAD of a matched route with the handler its table row
  * carries (a JSON or plain 404 when there is none). */

@@ -20,6 +20,7 @@
 
 #include "kiosk/http.h"
 #include "kiosk/inflate.h"
+#include "kiosk/admin.h"
 #include "kiosk/usage.h"
 #include "sabak/core.h"
 #include "sabak/kiosk.h"
@@ -353,6 +354,9 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_usage_start(k, err); /* play counts, drive watch (usage.c) */
     if (ret)
         goto fail;
+    ret = sbk_admin_start(k, err); /* the admin area (admin_auth.c) */
+    if (ret)
+        goto fail;
     for (int i = 0; i < k->cfg.n_listen; i++) {
         ret = start_daemon(k, k->cfg.listen[i], &bound[k->n_daemons], &ports[k->n_daemons], err);
         if (ret)
@@ -415,6 +419,7 @@ void sbk_kiosk_stop(SbkKiosk **pk)
     for (size_t i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         sbk_admit_free(&k->admit[i]); /* after the daemons: no callback runs now */
     sbk_watch_free(&k->watch);
+    sbk_admin_stop(k); /* its job thread ends before the library closes */
     sbk_usage_stop(k);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);
