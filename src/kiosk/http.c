@@ -400,16 +400,21 @@ static const char *header_of(void *opaque, const char *name)
  * Returns 1 with the gate's refusal in r. */
 static int classify(SbkRequest *req, const char *url, SbkReply *r)
 {
+    int is_post = strcmp(req->method, "POST") == 0;
+    /* A GET of anything but /admin... is matched once, in answer(), which
+     * also gates an admin route reached through percent-encoding. */
+    if (!is_post && strncmp(url ? url : "", "/admin", 6) != 0)
+        return 0;
     SbkRouteMatch *m = malloc(sizeof *m);
     if (!m)
         return 0;
-    int is_post = strcmp(req->method, "POST") == 0;
     int st = sbk_route_match(url ? url : "", m), refused = 0;
     req->post = st == 0 && is_post && sbk_route_post(m) != SBK_POST_NONE;
     req->stream = req->post && sbk_route_post(m) == SBK_POST_STREAM;
     if (st == 0 && sbk_route_admin(m) && (req->post || req->head || !strcmp(req->method, "GET"))) {
         SbkAdminReq aq = {header_of, req->conn, req->method, req->client};
         refused = sbk_admin_gate(req->kiosk, m, &aq, r, req->sid, &req->upload);
+        req->gated = 1;
     }
     free(m);
     return refused;
@@ -479,6 +484,10 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
             sbk_reply_json_error(&r, st, "no such API");
         else
             sbk_reply_error(&r, st);
+    } else if (sbk_route_admin(m) && !req->gated &&
+               sbk_admin_gate(k, m, &(SbkAdminReq){header_of, req->conn, req->method, req->client},
+                              &r, req->sid, &req->upload)) {
+        /* an admin route not seen as one at the first call: gated now */
     } else {
         SbkQuerySource q = {query_raw, req->conn, req->post, req->body, req->body_len,
                             sbk_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->client,

@@ -36,6 +36,7 @@ typedef struct SbkRequest {
     int stream;                /* the upload route: the body goes to req->upload */
     struct SbkAdminUpload *upload;
     char sid[65];              /* an admin route: the session the gate found */
+    int gated;                 /* the admin gate has run */
 } SbkRequest;
 
 /* The value of request header `name`, or NULL. */

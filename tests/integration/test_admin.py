@@ -115,6 +115,11 @@ def check_route_table(srv):
         if post != "-":
             s, h, _ = anon.req("POST", path, b"{}", {"Content-Type": "application/json"})
             C.eq("POST %s without a session" % path, s, 401 if kind == "api" else 303)
+    # Percent-encoded, the same routes are gated the same way.
+    for path, want in (("/%61dmin/api/lessons", 401), ("/%61dmin", 303), ("/admin/%61pi/jobs", 401)):
+        C.eq("GET %s without a session" % path, anon.req("GET", path)[0], want)
+    s, _, _ = anon.req("POST", "/%61dmin/api/upload", b"PK", {"Content-Type": "application/zip"})
+    C.eq("POST /%61dmin/api/upload without a session", s, 401)
     # Refused before the body: a POST announcing 50 MB gets its answer
     # without one byte of it sent (raw() returns what came before close).
     for path in ("/admin/api/upload", "/admin/api/lessons"):
