@@ -47,6 +47,7 @@ typedef struct Job {
 struct SbkJobs {
     SbkKiosk *k;
     pthread_mutex_t lock;
+    pthread_mutex_t start_lock; /* one sbk_jobs_start at a time (HTTP workers) */
     pthread_t thread;
     int joinable;
     volatile int cancel;
@@ -67,6 +68,7 @@ int sbk_jobs_new(SbkKiosk *k, SbkJobs **out)
     j->k = k;
     j->next_id = 1;
     pthread_mutex_init(&j->lock, NULL);
+    pthread_mutex_init(&j->start_lock, NULL);
     *out = j;
     return 0;
 }
@@ -87,11 +89,12 @@ void sbk_jobs_free(SbkJobs **pj)
     SbkJobs *j = pj ? *pj : NULL;
     if (!j)
         return;
-    j->cancel = 1;
+    __atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
     if (j->joinable)
         pthread_join(j->thread, NULL);
     free_args(j);
     pthread_mutex_destroy(&j->lock);
+    pthread_mutex_destroy(&j->start_lock);
     free(j);
     *pj = NULL;
 }
@@ -177,7 +180,7 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-int sbk_jobs_start(SbkJobs *j, const SbkJobSpec *spec, SbkError *err)
+static int start_locked(SbkJobs *j, const SbkJobSpec *spec, SbkError *err)
 {
     pthread_mutex_lock(&j->lock);
     if (j->n && j->jobs[0].state == J_RUNNING) {
@@ -210,7 +213,7 @@ int sbk_jobs_start(SbkJobs *j, const SbkJobSpec *spec, SbkError *err)
     job->started = (int64_t)time(NULL);
     job->state = J_RUNNING;
     int id = job->id;
-    j->cancel = 0;
+    __atomic_store_n(&j->cancel, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&j->lock);
     if (pthread_create(&j->thread, NULL, job_thread, j) != 0) {
         pthread_mutex_lock(&j->lock);
@@ -223,12 +226,20 @@ int sbk_jobs_start(SbkJobs *j, const SbkJobSpec *spec, SbkError *err)
     return id;
 }
 
+int sbk_jobs_start(SbkJobs *j, const SbkJobSpec *spec, SbkError *err)
+{
+    pthread_mutex_lock(&j->start_lock);
+    int ret = start_locked(j, spec, err);
+    pthread_mutex_unlock(&j->start_lock);
+    return ret;
+}
+
 int sbk_jobs_cancel(SbkJobs *j, int id)
 {
     pthread_mutex_lock(&j->lock);
     int ok = j->n && j->jobs[0].id == id && j->jobs[0].state == J_RUNNING;
     if (ok)
-        j->cancel = 1;
+        __atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&j->lock);
     return ok ? 0 : -1;
 }

@@ -301,6 +301,82 @@ def check_reports_delete_keys(srv, c, lib):
     C.true("system: disk space", "free" in json.loads(b).get("disk", {}), repr(b))
 
 
+def check_drive_jobs(work):
+    """Import from a bind-mounted drive (statuses, cancel, the sync step) and
+    export to it, as jobs. Needs mount --bind (root): skipped otherwise."""
+    import subprocess
+    root = os.path.join(work, "drives")
+    lib, src, mnt = (os.path.join(root, x) for x in ("lib", "src", "media/STICK"))
+    for d in (lib, os.path.join(src, "sabak"), mnt):
+        os.makedirs(d)
+    synthetic_bundle(os.path.join(lib, "keep-v1.zip"), "keep", 1, media_bytes=1 << 16)
+    synthetic_bundle(os.path.join(src, "sabak", "keep-v1.zip"), "keep", 1, media_bytes=1 << 16)
+    synthetic_bundle(os.path.join(src, "sabak", "small-v1.zip"), "small", 1, media_bytes=1 << 18)
+    synthetic_bundle(os.path.join(src, "sabak", "big-v1.zip"), "big", 1, sparse_big=600 << 20)
+    p = subprocess.run(["mount", "--bind", src, mnt], capture_output=True, text=True)
+    if p.returncode != 0:
+        print("skip: drive jobs need mount --bind (root): %s" % p.stderr.strip())
+        return
+    try:
+        pwf = os.path.join(root, "pw")
+        with open(pwf, "w") as f:
+            f.write(PASSWORD + "\n")
+        subprocess.run([st.SABAK, "passwd", "--library", lib], check=True, capture_output=True,
+                       env=dict(os.environ, SABAK_PASSWORD_FILE=pwf))
+        ini = os.path.join(root, "sabak.ini")
+        with open(ini, "w") as f:
+            f.write("[server]\ndrive_roots = %s\ndrive_poll = 1\nverify = no\n"
+                    % os.path.join(root, "media"))
+        srv = st.Server(lib, "--config", ini, "--quiet")
+        try:
+            c = Client(srv)
+            c.login()
+            deadline, drives = time.monotonic() + 30, []
+            while not drives and time.monotonic() < deadline:
+                drives = json.loads(c.req("GET", "/admin/api/drives")[2])["drives"]
+                time.sleep(0.2)
+            C.eq("the drive is listed", [d["label"] for d in drives], ["STICK"])
+            if not drives:
+                return
+            status = {b["name"]: b["status"] for b in drives[0]["bundles"]}
+            C.eq("bundle statuses", status, {"keep-v1.zip": "same", "small-v1.zip": "new",
+                                             "big-v1.zip": "new"})
+            before = sorted(os.listdir(lib))
+            s, _, b = c.req("POST", "/admin/api/drives",
+                            {"import": {"mount": mnt, "bundles": ["big-v1.zip"]}})
+            C.eq("import the big one", s, 202)
+            job = json.loads(b)["job"]
+            s, _, _ = c.req("POST", "/admin/api/jobs", {"cancel": job})
+            j = wait_job(c, job)
+            if j["state"] == "canceled":
+                C.eq("a cancelled import leaves the library as it was", sorted(os.listdir(lib)),
+                     before)
+            else:
+                print("note: the import ended (%s) before the cancel arrived" % j["state"])
+            s, _, _ = c.req("POST", "/admin/api/drives",
+                            {"import": {"mount": "/etc", "bundles": ["small-v1.zip"]}})
+            C.eq("import from a folder that is no drive", s, 404)
+            s, _, _ = c.req("POST", "/admin/api/drives",
+                            {"import": {"mount": mnt, "bundles": ["../../x.zip"]}})
+            C.eq("import a bundle that is not on the drive", s, 404)
+            s, _, b = c.req("POST", "/admin/api/drives",
+                            {"import": {"mount": mnt, "bundles": ["small-v1.zip"]}})
+            j = wait_job(c, json.loads(b)["job"])
+            C.eq("import the small one", (j["state"], j["copied"]), ("done", 1))
+            C.true("it is served", b'"small"' in srv.request("/api/lessons")[2])
+            C.eq("the sync step's office record", len(os.listdir(os.path.join(src, "sabak", "offices"))), 1)
+            os.remove(os.path.join(src, "sabak", "keep-v1.zip"))
+            s, _, b = c.req("POST", "/admin/api/drives", {"export": {"mount": mnt, "lessons": ["keep"]}})
+            j = wait_job(c, json.loads(b)["job"])
+            C.eq("export to the drive", j["state"], "done")
+            C.true("the exported bundle is on the drive",
+                   os.path.exists(os.path.join(src, "sabak", "keep-v1.zip")))
+        finally:
+            srv.stop()
+    finally:
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
 def check_first_run(work):
     lib = os.path.join(work, "fresh")
     os.makedirs(lib)
@@ -360,6 +436,7 @@ def main():
         rc, _ = srv.stop()
         C.eq("the kiosk stops cleanly", rc, 0)
     check_first_run(work)
+    check_drive_jobs(work)
     C.done()
 
 
