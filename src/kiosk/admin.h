@@ -30,10 +30,7 @@
 #define SBK_ADMIN_PASSWD_FILE "admin.passwd"
 #define SBK_ADMIN_TOKEN_HEX 65        /* 32 random bytes in hex, NUL */
 
-/* Route flags (the admin column of the route table, routes.c). */
-enum { SBK_ADMIN_NONE = 0, SBK_ADMIN_SESSION = 1, SBK_ADMIN_OPEN = 2 };
-/* What a route does with a POST body (the post column). */
-enum { SBK_POST_NONE = 0, SBK_POST_SMALL = 1, SBK_POST_STREAM = 2 };
+/* The admin and post columns of the route table: routes.h. */
 
 typedef struct SbkAdminSession {
     char id[SBK_ADMIN_TOKEN_HEX];
@@ -131,24 +128,5 @@ int sbk_jobs_busy(struct SbkJobs *j);
 int sbk_jobs_cancel(struct SbkJobs *j, int id);
 /* {"jobs": [...]} newest first (malloc'ed). */
 char *sbk_jobs_json(struct SbkJobs *j);
-
-/* The handlers of the admin rows of the route table (routes.c). */
-#define SBK_ADMIN_HANDLER(name)                                                                   \
-    void name(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
-SBK_ADMIN_HANDLER(sbk_admin_handle_page);       /* GET /admin */
-SBK_ADMIN_HANDLER(sbk_admin_handle_login);      /* GET: the page; POST {"password"} */
-SBK_ADMIN_HANDLER(sbk_admin_handle_login_info); /* GET /admin/login.json */
-SBK_ADMIN_HANDLER(sbk_admin_handle_setup);      /* POST: the first password (loopback) */
-SBK_ADMIN_HANDLER(sbk_admin_handle_logout);
-SBK_ADMIN_HANDLER(sbk_admin_handle_session);
-SBK_ADMIN_HANDLER(sbk_admin_handle_jobs);
-SBK_ADMIN_HANDLER(sbk_admin_handle_upload);
-/* admin_manage.c */
-SBK_ADMIN_HANDLER(sbk_admin_handle_lessons);
-SBK_ADMIN_HANDLER(sbk_admin_handle_drives);
-SBK_ADMIN_HANDLER(sbk_admin_handle_stats);
-SBK_ADMIN_HANDLER(sbk_admin_handle_stats_csv);
-SBK_ADMIN_HANDLER(sbk_admin_handle_keys);
-SBK_ADMIN_HANDLER(sbk_admin_handle_system);
 
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kiosk/admin.h"
 #include "kiosk/kiosk_int.h"
 #include "kiosk/library.h"
 #include "kiosk/mime.h"

@@ -85,8 +85,33 @@ void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
 void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
                              SbkReply *r);
 
-/* The admin and post columns of the matched row (admin.h: SBK_ADMIN_*,
- * SBK_POST_*); 0 when none matched. */
+/* The admin column of the route table: the admin gate runs first (admin.h). */
+enum { SBK_ADMIN_NONE = 0, SBK_ADMIN_SESSION = 1, SBK_ADMIN_OPEN = 2 };
+/* What a route does with a POST body (the post column). */
+enum { SBK_POST_NONE = 0, SBK_POST_SMALL = 1, SBK_POST_STREAM = 2 };
+
+/* The handlers of the admin rows of the route table (routes.c), in admin_routes.c and
+ * admin_manage.c. */
+#define SBK_ADMIN_HANDLER(name)                                                                   \
+    void name(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
+SBK_ADMIN_HANDLER(sbk_admin_handle_page);       /* GET /admin */
+SBK_ADMIN_HANDLER(sbk_admin_handle_login);      /* GET: the page; POST {"password"} */
+SBK_ADMIN_HANDLER(sbk_admin_handle_login_info); /* GET /admin/login.json */
+SBK_ADMIN_HANDLER(sbk_admin_handle_setup);      /* POST: the first password (loopback) */
+SBK_ADMIN_HANDLER(sbk_admin_handle_logout);
+SBK_ADMIN_HANDLER(sbk_admin_handle_session);
+SBK_ADMIN_HANDLER(sbk_admin_handle_jobs);
+SBK_ADMIN_HANDLER(sbk_admin_handle_upload);
+/* admin_manage.c */
+SBK_ADMIN_HANDLER(sbk_admin_handle_lessons);
+SBK_ADMIN_HANDLER(sbk_admin_handle_drives);
+SBK_ADMIN_HANDLER(sbk_admin_handle_stats);
+SBK_ADMIN_HANDLER(sbk_admin_handle_stats_csv);
+SBK_ADMIN_HANDLER(sbk_admin_handle_keys);
+SBK_ADMIN_HANDLER(sbk_admin_handle_system);
+
+/* The admin and post columns of the matched row (SBK_ADMIN_*, SBK_POST_*);
+ * 0 when none matched. */
 int sbk_route_admin(const SbkRouteMatch *m);
 int sbk_route_post(const SbkRouteMatch *m);
 
