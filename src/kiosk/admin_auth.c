@@ -6,6 +6,7 @@
  * its body is read. */
 #include "kiosk/admin.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -67,7 +68,15 @@ int sbk_kiosk_admin_passwd(const char *state_dir, const char *password, SbkError
     if (ret == 0) {
         size_t hl = strlen(hash);
         hash[hl] = '\n';
-        if (fchmod(sbk_atomic_fd(af), 0600) < 0 || sbk_write_all(sbk_atomic_fd(af), hash, hl + 1) < 0) {
+        /* Owned like the state folder: `sabak passwd` run as root for a
+         * kiosk that runs as its own user must leave a file it can read. */
+        struct stat st;
+        if (geteuid() == 0 && stat(state_dir, &st) == 0 &&
+            fchown(sbk_atomic_fd(af), st.st_uid, st.st_gid) < 0) {
+            ret = sbk_err_errno(err, errno, "cannot give %s to the state folder's owner", path);
+            sbk_atomic_abort(&af);
+        } else if (fchmod(sbk_atomic_fd(af), 0600) < 0 ||
+                   sbk_write_all(sbk_atomic_fd(af), hash, hl + 1) < 0) {
             ret = sbk_err_errno(err, errno, "cannot write %s", path);
             sbk_atomic_abort(&af);
         } else {
@@ -388,6 +397,14 @@ int sbk_admin_start(SbkKiosk *k, SbkError *err)
         return sbk_err(err, SBK_ENOMEM, "out of memory");
     if (sbk_jobs_new(k, &a->jobs) < 0)
         return sbk_err(err, SBK_ENOMEM, "cannot start the admin jobs");
+    /* What a kiosk stopped in the middle of an upload left in staging. */
+    DIR *d = opendir(a->staging);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (strncmp(de->d_name, "upload-", 7) == 0 && unlinkat(dirfd(d), de->d_name, 0) == 0)
+            sbk_log(SBK_LOG_INFO, "admin: removed an unfinished upload (%s)", de->d_name);
+    if (d)
+        closedir(d);
     return 0;
 }
 

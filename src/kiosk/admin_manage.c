@@ -130,12 +130,13 @@ static json_t *drive_object(SbkKiosk *k, const char *mount)
 /* The mount, if it is one of the drives seen now (never any path a client names). */
 static int known_mount(SbkKiosk *k, const char *mount)
 {
-    static __thread char mounts[MAX_DRIVES][4096];
-    size_t n = sbk_drives_mounts(k, mounts, MAX_DRIVES);
-    for (size_t i = 0; mount && i < n; i++)
-        if (strcmp(mounts[i], mount) == 0)
-            return 1;
-    return 0;
+    char (*mounts)[4096] = malloc(MAX_DRIVES * sizeof *mounts);
+    size_t n = mounts ? sbk_drives_mounts(k, mounts, MAX_DRIVES) : 0;
+    int found = 0;
+    for (size_t i = 0; mount && i < n && !found; i++)
+        found = strcmp(mounts[i], mount) == 0;
+    free(mounts);
+    return found;
 }
 
 /* {"import": {"mount": M, "bundles": [NAME, ...]}} or
@@ -211,11 +212,14 @@ void sbk_admin_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRout
         json_decref(o);
         return;
     }
-    static __thread char mounts[MAX_DRIVES][4096];
-    size_t n = sbk_drives_mounts(k, mounts, MAX_DRIVES);
+    /* The plan reads each bundle's central directory on this worker: a
+     * drive of many bundles answers slowly (the page asks on demand). */
+    char (*mounts)[4096] = malloc(MAX_DRIVES * sizeof *mounts);
+    size_t n = mounts ? sbk_drives_mounts(k, mounts, MAX_DRIVES) : 0;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, drive_object(k, mounts[i]));
+    free(mounts);
     sbk_reply_json_value(r, json_pack("{s:o, s:b}", "drives", list, "watching",
                                       k->usage && k->usage->drives));
 }

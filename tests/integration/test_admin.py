@@ -425,8 +425,11 @@ def main():
     ini = os.path.join(work, "sabak.ini")
     with open(ini, "w") as f:
         f.write("[server]\nupload_max = %d\ndrive_poll = 0\nverify = no\n" % CAP)
+    os.makedirs(os.path.join(lib, ".sabak-upload"))
+    open(os.path.join(lib, ".sabak-upload", "upload-left.zip"), "wb").write(b"PK")
     srv = st.Server(lib, "--config", ini)
     try:
+        C.eq("an upload left by a stopped kiosk is removed at start", staged(lib), [])
         check_route_table(srv)
         check_csrf_origin_logout(srv)
         c = check_upload(srv, lib, work)
