@@ -20,6 +20,7 @@
 #include "kiosk/usage.h"
 #include "sabak/carry.h"
 #include "sabak/core.h"
+#include "sabak/kiosk.h"
 
 #define MAX_DRIVES 16
 #define KEY_MAX_BYTES 4096
@@ -421,8 +422,10 @@ void sbk_admin_handle_system(SbkKiosk *k, const SbkQuerySource *q, const SbkRout
     int lessons = 0, damaged = 0;
     sbk_library_counts(k->lib, &lessons, &damaged);
     json_t *urls = json_array();
-    for (size_t i = 0; i < k->n_lan_urls; i++)
-        json_array_append_new(urls, json_string(k->lan_urls[i]));
+    const char *const *lan = NULL;
+    size_t n_lan = sbk_kiosk_lan_urls(k, &lan);
+    for (size_t i = 0; i < n_lan; i++)
+        json_array_append_new(urls, json_string(lan[i]));
     json_t *o = json_pack("{s:s, s:o, s:i, s:i, s:s}", "version", SBK_VERSION, "urls", urls,
                           "lessons", lessons, "damaged", damaged, "name",
                           k->usage ? k->usage->id.name : "");

@@ -366,6 +366,7 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         ret = sbk_err(err, SBK_ENOMEM, "out of memory");
         goto fail;
     }
+    __atomic_store_n(&k->lan_urls_ready, 1, __ATOMIC_RELEASE);
     *out = k;
     return 0;
 fail:
@@ -381,6 +382,11 @@ size_t sbk_kiosk_listen_urls(const SbkKiosk *k, const char *const **urls)
 
 size_t sbk_kiosk_lan_urls(const SbkKiosk *k, const char *const **urls)
 {
+    /* Workers may ask while start-up still builds the list: none until then. */
+    if (!__atomic_load_n(&k->lan_urls_ready, __ATOMIC_ACQUIRE)) {
+        *urls = NULL;
+        return 0;
+    }
     *urls = (const char *const *)k->lan_urls;
     return k->n_lan_urls;
 }
