@@ -10,7 +10,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 # The tests that drive threads: the library (scanner, verifier, watcher), the
 # server (MHD workers, watchdog) and pack (one encoder thread per tier).
-TSAN_TESTS ?= test_library|test_server|test_pack|test_kiosk_carry
+TSAN_TESTS ?= test_library|test_server|test_pack|test_kiosk_carry|test_admin
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(SABAK_WERROR),$(SABAK_WERROR),OFF)

@@ -257,6 +257,98 @@ static int sign_ok(CarryRun *r, const SbkImportOptions *o, const CarryBundle *b)
     return 1;
 }
 
+typedef struct PlanList {
+    SbkPlanItem *v;
+    size_t n, cap;
+    int failed;
+    const char *dir;
+} PlanList;
+
+static SbkPlanItem *plan_add(PlanList *p)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        SbkPlanItem *nv = realloc(p->v, cap * sizeof *nv);
+        if (!nv) {
+            p->failed = 1;
+            return NULL;
+        }
+        p->v = nv;
+        p->cap = cap;
+    }
+    SbkPlanItem *it = &p->v[p->n++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+/* list_dir's notes: the files that are not usable bundles. */
+static void plan_note(void *opaque, SbkCarryEvent ev, const char *name, const char *detail)
+{
+    PlanList *p = opaque;
+    if (ev != SBK_CARRY_NOTE || !name || strncmp(detail, "not a usable bundle", 19) != 0)
+        return;
+    SbkPlanItem *it = plan_add(p);
+    if (!it)
+        return;
+    snprintf(it->name, sizeof it->name, "%s", name);
+    snprintf(it->detail, sizeof it->detail, "%s", detail);
+    it->status = "damaged";
+}
+
+int sbk_carry_import_plan_list(const SbkImportOptions *o, SbkPlanItem **items, size_t *n,
+                               SbkError *err)
+{
+    PlanList p = {0};
+    SbkCarryCallbacks cb = {.event = plan_note, .opaque = &p};
+    CarryRun r = {.cb = &cb}, quiet = {0};
+    Cands c = {0};
+    CarryBundle *lib = NULL;
+    size_t n_lib = 0;
+    *items = NULL;
+    *n = 0;
+    int ret = collect(o, &r, &c, err);
+    if (ret == 0)
+        ret = sbk_carry_list_dir(o->library, NULL, &lib, &n_lib, err);
+    for (size_t i = 0; ret == 0 && i < c.n; i++) {
+        const CarryBundle *b = &c.v[i];
+        int d = decide(&quiet, lib, n_lib, &c, i), maxv = lib_max_version(lib, n_lib, b->id);
+        SbkPlanItem *it = plan_add(&p);
+        if (!it || !(it->path = strdup(b->path))) {
+            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(it->name, sizeof it->name, "%s", b->name);
+        snprintf(it->id, sizeof it->id, "%s", b->id);
+        it->version = b->version;
+        it->size = b->size;
+        it->status = d < 0 ? "conflict" : d > 0 ? (maxv ? "newer" : "new")
+                                                  : (maxv > b->version ? "older" : "same");
+    }
+    if (ret == 0 && p.failed)
+        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c.n; i++)
+        sbk_carry_bundle_clear(&c.v[i]);
+    free(c.v);
+    sbk_carry_list_free(&lib, n_lib);
+    if (ret < 0) {
+        sbk_carry_plan_free(&p.v, p.n);
+        return ret;
+    }
+    *items = p.v;
+    *n = p.n;
+    return 0;
+}
+
+void sbk_carry_plan_free(SbkPlanItem **items, size_t n)
+{
+    if (!items || !*items)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free((*items)[i].path);
+    free(*items);
+    *items = NULL;
+}
+
 int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, SbkError *err)
 {
     CarryRun r = {.cb = cb, .trust = o->trust, .require_trusted = o->require_trusted};
@@ -311,8 +403,12 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
             goto done;
     }
     if (o->state_dir) {
-        for (size_t i = 0; i < o->n_sources; i++) {
-            char *sd = sbk_path_join(o->sources[i], "sabak");
+        for (size_t i = 0; i <= o->n_sources; i++) {
+            const char *src = i < o->n_sources ? o->sources[i] : o->sync_drive;
+            int again = 0;
+            for (size_t s = 0; src && i == o->n_sources && s < o->n_sources; s++)
+                again |= strcmp(o->sources[s], src) == 0;
+            char *sd = src && !again ? sbk_path_join(src, "sabak") : NULL;
             if (sd && is_dir(sd))
                 ret = sbk_carry_sync_drive(&r, sd, o->library, o->state_dir, o->kiosk_name, err);
             free(sd);

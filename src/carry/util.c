@@ -24,7 +24,8 @@ double sbk_carry_now(void)
 
 int sbk_carry_canceled(const CarryRun *r)
 {
-    return r && r->cb && r->cb->cancel && *r->cb->cancel;
+    /* Atomic: the kiosk's admin jobs set it from another thread. */
+    return r && r->cb && r->cb->cancel && __atomic_load_n(r->cb->cancel, __ATOMIC_RELAXED);
 }
 
 /* At most ~10 calls a second unless forced (start and end of a step). */

@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  export --library DIR --to MOUNT  copy lessons onto a USB drive (verified, resumable)\n"
     "  import SRC... --library DIR    bring lessons in from drives, folders or bundles\n"
     "  reports --from MOUNT           merge the usage reports offices wrote to a drive\n"
+    "  passwd --library DIR           set the password of the kiosk's admin area (/admin)\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 show help for a command\n"
     "\n"
@@ -119,6 +120,8 @@ int main(int argc, char **argv)
         return cmd_import(argc - 1, argv + 1);
     if (!strcmp(cmd, "reports"))
         return cmd_reports(argc - 1, argv + 1);
+    if (!strcmp(cmd, "passwd"))
+        return cmd_passwd(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'sabak --help')", cmd);
     return CLI_USAGE;
 }

@@ -44,6 +44,7 @@ static const char serve_usage[] =
     "  -n, --name NAME         this office's name, for the reports carried on drives\n"
     "                          (default: the stored name, else the host name)\n"
     "  -q, --quiet             no access log and no start-up messages, only problems\n"
+    "      --list-routes       print the kiosk's route table and exit (for tests)\n"
     "  -h, --help              show this help\n"
     "\n"
     "Config file keys ([server]): listen (addresses separated by spaces), library,\n"
@@ -55,7 +56,8 @@ static const char serve_usage[] =
     "it clients get 503), watch, verify, access_log (yes/no), state, name, drive_roots\n"
     "(/media /run/media /mnt: where USB drives are noticed), drive_poll (2 s, 0 off),\n"
     "auto_import (no: import a drive's new lessons with no click; only lessons signed by\n"
-    "a trusted key), trusted, require_signature (off/warn/on). See docs/SIGNING.md,\n"
+    "a trusted key), trusted (STATE/trusted.d; installed: /etc/sabak/trusted.d), require_signature (off/warn/on),\n"
+    "upload_max (4294967296 bytes: the largest bundle uploaded in /admin). See docs/SIGNING.md,\n"
     "packaging/sabak.ini and docs/CARRY.md.\n"
     "\n"
     "At start sabak prints one address per network card for staff to type, and a\n"
@@ -113,6 +115,18 @@ static void print_urls(SbkKiosk *k, int quiet)
         fprintf(stderr, "    %s\n", urls[i]);
 }
 
+/* The route table, one row a line: "PATTERN[*] api|page admin|session|open|- post|stream|-"
+ * (tests enumerate the admin routes from it). */
+static void list_routes(void)
+{
+    static const char *const admin[] = {"-", "session", "open"};
+    static const char *const post[] = {"-", "post", "stream"};
+    SbkRouteInfo ri;
+    for (size_t i = 0; sbk_kiosk_route_info(i, &ri) == 0; i++)
+        printf("%s%s %s %s %s\n", ri.pattern, ri.prefix ? "*" : "", ri.api ? "api" : "page",
+               admin[ri.admin % 3], post[ri.post % 3]);
+}
+
 /* Signals are taken synchronously by this thread: they are blocked before
  * any thread exists, so the server's threads never see them. */
 static int run(SbkKiosk *k, const sigset_t *set)
@@ -143,7 +157,7 @@ int cmd_serve(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"state", required_argument, NULL, 's'},   {"name", required_argument, NULL, 'n'},
         {"trusted", required_argument, NULL, 't'}, {"require-signature", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
+        {"list-routes", no_argument, NULL, 'R'},   {NULL, 0, NULL, 0},
     };
     const char *library = NULL, *config = NULL, *web_dir = NULL, *state = NULL, *name = NULL;
     const char *trusted = NULL, *require = NULL;
@@ -175,6 +189,10 @@ int cmd_serve(int argc, char **argv)
         case 't': trusted = optarg; break;
         case 'r': require = optarg; break;
         case 'q': quiet = 1; break;
+        case 'R':
+            list_routes();
+            ret = CLI_OK;
+            goto done;
         case 'h':
             fputs(serve_usage, stdout);
             ret = CLI_OK;
@@ -217,14 +235,21 @@ int cmd_serve(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
-    if (cfg.require_signature && !cfg.trusted_dir)
-        sbk_log(SBK_LOG_WARN, "require_signature is set but no trusted folder is given (--trusted DIR): "
-                "no bundle counts as signed by a trusted key");
     if (!cfg.state_dir &&
         ((def_state = sbk_state_dir_default(cfg.library_dir, cli_installed())) == NULL ||
          sbk_kiosk_config_set(&cfg, "state", def_state, &err) != 0)) {
         cli_error("out of memory");
         goto done;
+    }
+    /* Otherwise the state folder's trusted.d: where /admin adds keys. */
+    if (!cfg.trusted_dir) {
+        char *td = sbk_path_join(cfg.state_dir, "trusted.d");
+        int bad = !td || sbk_kiosk_config_set(&cfg, "trusted", td, &err) != 0;
+        free(td);
+        if (bad) {
+            cli_error("out of memory");
+            goto done;
+        }
     }
     if (quiet)
         cfg.access_log = 0;

@@ -32,6 +32,7 @@ void sbk_kiosk_config_init(SbkKioskConfig *cfg)
     cfg->verify = 1;
     cfg->access_log = 1;
     cfg->drive_poll = 2;
+    cfg->upload_max = (size_t)4 << 30;
 }
 
 static void clear_listen(SbkKioskConfig *cfg)
@@ -137,6 +138,7 @@ static const ConfigKey config_keys[] = {
     {"auto_import", K_BOOL, F(auto_import), 0, 1},
     {"trusted", K_STR, F(trusted_dir), 0, 0},
     {"require_signature", K_POLICY, F(require_signature), 0, 2},
+    {"upload_max", K_SIZE, F(upload_max), 1, (unsigned long long)1 << 40},
 };
 #undef F
 

@@ -357,6 +357,19 @@ void sbk_drives_stop(SbkKiosk *k)
     k->usage->drives = NULL;
 }
 
+size_t sbk_drives_mounts(SbkKiosk *k, char (*out)[4096], size_t max)
+{
+    SbkDrives *dr = k->usage ? k->usage->drives : NULL;
+    size_t n = 0;
+    if (!dr)
+        return 0;
+    pthread_mutex_lock(&dr->lock);
+    for (size_t i = 0; i < dr->n && n < max; i++)
+        snprintf(out[n++], 4096, "%s", dr->d[i].mount);
+    pthread_mutex_unlock(&dr->lock);
+    return n;
+}
+
 char *sbk_drives_json(SbkKiosk *k)
 {
     SbkDrives *dr = k->usage ? k->usage->drives : NULL;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kiosk/admin.h"
 #include "kiosk/cond.h"
 #include "kiosk/inflate.h"
 #include "kiosk/multipart.h"
@@ -303,6 +304,10 @@ enum MHD_Result sbk_http_queue(SbkRequest *req, SbkReply *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, r->disposition);
     if (r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->cookie);
     req->status = r->status;
     req->bytes = req->head || r->status == 304 || r->status == 204 ? 0 : bytes;
     if (req->close)
@@ -412,18 +417,35 @@ static int check_framing(SbkRequest *req, const char *version)
 
 /* ---- the access handler -------------------------------------------------- */
 
-/* A POST is read only for the route that takes one (routes.h); it sets
- * req->post. */
-static int post_allowed(SbkRequest *req, const char *url)
+static const char *header_of(void *opaque, const char *name)
 {
-    if (strcmp(req->method, "POST") != 0)
+    return MHD_lookup_connection_value(opaque, MHD_HEADER_KIND, name);
+}
+
+/* The route's columns, looked up once the head is in: a POST is read only
+ * for a route that takes one (req->post; req->stream for the upload), and
+ * an admin route passes its gate here, before any byte of a body is read.
+ * Returns 1 with the gate's refusal in r. */
+static int classify(SbkRequest *req, const char *url, SbkReply *r)
+{
+    int is_post = strcmp(req->method, "POST") == 0;
+    /* A GET of anything but /admin... is matched once, in answer(), which
+     * also gates an admin route reached through percent-encoding. */
+    if (!is_post && strncmp(url ? url : "", "/admin", 6) != 0)
         return 0;
     SbkRouteMatch *m = malloc(sizeof *m);
     if (!m)
         return 0;
-    req->post = sbk_route_match(url ? url : "", m) == 0 && m->kind == SBK_ROUTE_POST_KIND;
+    int st = sbk_route_match(url ? url : "", m), refused = 0;
+    req->post = st == 0 && is_post && sbk_route_post(m) != SBK_POST_NONE;
+    req->stream = req->post && sbk_route_post(m) == SBK_POST_STREAM;
+    if (st == 0 && sbk_route_admin(m) && (req->post || req->head || !strcmp(req->method, "GET"))) {
+        SbkAdminReq aq = {header_of, req->conn, req->method, req->client};
+        refused = sbk_admin_gate(req->kiosk, m, &aq, r, req->sid, &req->upload);
+        req->gated = 1;
+    }
     free(m);
-    return req->post;
+    return refused;
 }
 
 /* A declared Content-Length over the limit is refused before any byte. */
@@ -490,9 +512,14 @@ static enum MHD_Result answer(SbkKiosk *k, SbkRequest *req, const char *url)
             sbk_reply_json_error(&r, st, "no such API");
         else
             sbk_reply_error(&r, st);
+    } else if (sbk_route_admin(m) && !req->gated &&
+               sbk_admin_gate(k, m, &(SbkAdminReq){header_of, req->conn, req->method, req->client},
+                              &r, req->sid, &req->upload)) {
+        /* an admin route not seen as one at the first call: gated now */
     } else {
         SbkQuerySource q = {query_raw, req->conn, req->post, req->body, req->body_len,
-                            sbk_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->client};
+                            sbk_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->client,
+                            req->sid, req->upload};
         sbk_routes_dispatch(k, &q, m, &r);
     }
     free(m);
@@ -527,11 +554,17 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         log_target(req->method, req->method_log, sizeof req->method_log);
         client_address(conn, req->client, sizeof req->client);
         int framing = req->too_many_args ? 414 : check_framing(req, version);
+        SbkReply gate;
+        sbk_reply_init(&gate);
+        if ((!framing || framing == 413) && classify(req, url, &gate)) {
+            req->close = 1; /* refused before its body: nothing of it is read */
+            return sbk_http_queue(req, &gate);
+        }
         int known = strcmp(req->method, "GET") == 0 || req->head ||
-                    strcmp(req->method, "OPTIONS") == 0 || post_allowed(req, url);
-        if (framing == 413 && !known)
-            framing = 0; /* the method is refused first (405) */
-        if (!framing && req->post && post_too_long(req)) {
+                    strcmp(req->method, "OPTIONS") == 0 || req->post;
+        if (framing == 413 && (!known || req->stream))
+            framing = 0; /* the method is refused first (405); an upload is read */
+        if (!framing && req->post && !req->stream && post_too_long(req)) {
             SbkReply r;
             sbk_reply_init(&r);
             req->close = 1;
@@ -555,6 +588,14 @@ enum MHD_Result sbk_http_access(void *cls, struct MHD_Connection *conn, const ch
         }
         /* Answer at the next call, once MHD has the whole request: a
          * response queued now would also close the connection. */
+        return MHD_YES;
+    }
+    if (*upload_data_size && req->stream) {
+        /* The upload, to its staging file as it comes (admin_upload.c): over
+         * the cap or on a write error the connection is closed. */
+        if (!req->upload || sbk_admin_upload_write(req->upload, upload_data, *upload_data_size) < 0)
+            return MHD_NO;
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size && req->post) {
@@ -640,6 +681,7 @@ void sbk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         else
             sbk_log(SBK_LOG_INFO, "%s", line);
     }
+    sbk_admin_upload_free(&req->upload); /* a staged body no job took is removed */
     free(req->body);
     free(req);
     *con_cls = NULL;

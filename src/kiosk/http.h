@@ -33,6 +33,10 @@ typedef struct SbkRequest {
     int post;                  /* a POST to the route that takes one */
     char *body;                /* its body so far (at most SBK_ROUTE_POST_MAX) */
     size_t body_len;
+    int stream;                /* the upload route: the body goes to req->upload */
+    struct SbkAdminUpload *upload;
+    char sid[65];              /* an admin route: the session the gate found */
+    int gated;                 /* the admin gate has run */
 } SbkRequest;
 
 /* The value of request header `name`, or NULL. */

@@ -23,9 +23,12 @@ struct SbkKiosk {
     char *listen_urls[SBK_KIOSK_MAX_LISTEN];
     char **lan_urls;
     size_t n_lan_urls;
+    int lan_urls_ready;          /* atomic: set (release) once lan_urls is complete;
+                                    the daemons already answer while it is built */
     SbkWatch *watch;             /* slow readers and request-head deadlines */
     SbkAdmit *admit[SBK_KIOSK_MAX_LISTEN]; /* per listener: slots and head deadline */
     struct SbkUsage *usage;      /* play counts and drives (usage.c, drives.c) */
+    struct SbkAdmin *admin;      /* the admin area (admin*.c) */
 };
 
 /* Deep copy of a configuration (config.c); an empty listen list becomes

@@ -67,6 +67,10 @@ int sbk_library_resolve_bundle(SbkLibrary *lib, const char *id, SbkResolved *out
 /* Close fd / free data; leaves r reusable. */
 void sbk_resolved_clear(SbkResolved *r);
 
+/* Remove every bundle file of lesson `id` and rescan (the admin area).
+ * 0, SBK_ENOENT (no such lesson) or SBK_EIO. */
+int sbk_library_remove(SbkLibrary *lib, const char *id, SbkError *err);
+
 /* JSON documents for the API, malloc'ed UTF-8 (caller frees), built from
  * the manifests when asked. The catalog holds a card per lesson (catalog.h),
  * titled in `lang` ("ky"/"ru"/"en", with a fallback; NULL: every language). */

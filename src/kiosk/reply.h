@@ -42,6 +42,8 @@ typedef struct SbkReply {
     int compress;
     int vary;                  /* Vary: Accept-Encoding */
     const char *encoding;      /* Content-Encoding, or NULL */
+    const char *location;      /* Location (a redirect), or NULL */
+    char cookie[200];          /* Set-Cookie, "" for none (admin.c) */
 } SbkReply;
 
 /* An empty 200 reply with no body. */

@@ -416,6 +416,14 @@ static int args_entry(const char *rest, SbkRouteMatch *m)
     return sbk_lesson_id_ok(m->id) && sbk_path_entry_ok(m->arg) ? 0 : 404;
 }
 
+/* Any rest: the row only gates (a session first), then answers 404. */
+static int args_any(const char *rest, SbkRouteMatch *m)
+{
+    (void)rest;
+    (void)m;
+    return 0;
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 typedef struct SbkRoute {
@@ -425,24 +433,57 @@ typedef struct SbkRoute {
     int api;              /* 1: errors are answered in JSON */
     int (*args)(const char *rest, SbkRouteMatch *m); /* NULL: no arguments */
     void (*handle)(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r);
+    int admin;            /* SBK_ADMIN_*: the admin gate runs first (admin_auth.c) */
+    int post;             /* SBK_POST_*: what it does with a POST body */
 } SbkRoute;
 
 static const SbkRoute route_table[] = {
-    {"/", 0, SBK_ROUTE_WEB, 0, args_index, handle_web},
-    {"/index.html", 0, SBK_ROUTE_WEB, 0, args_index, handle_web},
-    {"/static/", 1, SBK_ROUTE_WEB, 0, args_static, handle_web},
-    {"/i18n/", 1, SBK_ROUTE_WEB, 0, args_i18n, handle_web},
-    {"/api/lessons", 0, SBK_ROUTE_API_LESSONS, 1, NULL, handle_catalog},
-    {"/api/lessons/", 1, SBK_ROUTE_API_LESSON, 1, args_lesson_id, handle_lesson},
-    {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1, NULL, handle_search},
-    {"/api/info", 0, SBK_ROUTE_API_INFO, 1, NULL, handle_info},
-    {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1, NULL, handle_qr},
-    {"/api/plays", 0, SBK_ROUTE_API_PLAYS, 1, NULL, sbk_usage_handle_plays},
-    {"/api/stats", 0, SBK_ROUTE_API_STATS, 1, NULL, sbk_usage_handle_stats},
-    {"/api/drives", 0, SBK_ROUTE_API_DRIVES, 1, NULL, sbk_usage_handle_drives},
-    {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0, NULL, handle_healthz},
-    {"/lessons/", 1, SBK_ROUTE_BUNDLE, 0, args_bundle, handle_bundle},
-    {"/lessons/", 1, SBK_ROUTE_ENTRY, 0, args_entry, handle_entry},
+    {"/", 0, SBK_ROUTE_WEB, 0, args_index, handle_web, 0, 0},
+    {"/index.html", 0, SBK_ROUTE_WEB, 0, args_index, handle_web, 0, 0},
+    {"/static/", 1, SBK_ROUTE_WEB, 0, args_static, handle_web, 0, 0},
+    {"/i18n/", 1, SBK_ROUTE_WEB, 0, args_i18n, handle_web, 0, 0},
+    {"/api/lessons", 0, SBK_ROUTE_API_LESSONS, 1, NULL, handle_catalog, 0, 0},
+    {"/api/lessons/", 1, SBK_ROUTE_API_LESSON, 1, args_lesson_id, handle_lesson, 0, 0},
+    {"/api/search", 0, SBK_ROUTE_API_SEARCH, 1, NULL, handle_search, 0, 0},
+    {"/api/info", 0, SBK_ROUTE_API_INFO, 1, NULL, handle_info, 0, 0},
+    {"/api/qr.svg", 0, SBK_ROUTE_API_QR, 1, NULL, handle_qr, 0, 0},
+    {"/api/plays", 0, SBK_ROUTE_API_PLAYS, 1, NULL, sbk_usage_handle_plays, 0, SBK_POST_SMALL},
+    {"/api/stats", 0, SBK_ROUTE_API_STATS, 1, NULL, sbk_usage_handle_stats, 0, 0},
+    {"/api/drives", 0, SBK_ROUTE_API_DRIVES, 1, NULL, sbk_usage_handle_drives, 0, 0},
+    {"/healthz", 0, SBK_ROUTE_HEALTHZ, 0, NULL, handle_healthz, 0, 0},
+    {"/lessons/", 1, SBK_ROUTE_BUNDLE, 0, args_bundle, handle_bundle, 0, 0},
+    {"/lessons/", 1, SBK_ROUTE_ENTRY, 0, args_entry, handle_entry, 0, 0},
+    /* The admin area (admin*.c): every row but sign-in needs a session. */
+    {"/admin", 0, SBK_ROUTE_ADMIN, 0, NULL, sbk_admin_handle_page, SBK_ADMIN_SESSION, 0},
+    {"/admin/login", 0, SBK_ROUTE_ADMIN, 0, NULL, sbk_admin_handle_login, SBK_ADMIN_OPEN,
+     SBK_POST_SMALL},
+    {"/admin/login.json", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_login_info,
+     SBK_ADMIN_OPEN, 0},
+    {"/admin/setup", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_setup, SBK_ADMIN_OPEN,
+     SBK_POST_SMALL},
+    {"/admin/logout", 0, SBK_ROUTE_ADMIN, 0, NULL, sbk_admin_handle_logout, SBK_ADMIN_SESSION,
+     SBK_POST_SMALL},
+    {"/admin/api/session", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_session,
+     SBK_ADMIN_SESSION, 0},
+    {"/admin/api/lessons", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_lessons,
+     SBK_ADMIN_SESSION, SBK_POST_SMALL},
+    {"/admin/api/drives", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_drives,
+     SBK_ADMIN_SESSION, SBK_POST_SMALL},
+    {"/admin/api/jobs", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_jobs, SBK_ADMIN_SESSION,
+     SBK_POST_SMALL},
+    {"/admin/api/stats", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_stats, SBK_ADMIN_SESSION,
+     0},
+    {"/admin/api/stats.csv", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_stats_csv,
+     SBK_ADMIN_SESSION, 0},
+    {"/admin/api/upload", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_upload,
+     SBK_ADMIN_SESSION, SBK_POST_STREAM},
+    {"/admin/api/keys", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_keys, SBK_ADMIN_SESSION,
+     SBK_POST_SMALL},
+    {"/admin/api/system", 0, SBK_ROUTE_ADMIN, 1, NULL, sbk_admin_handle_system,
+     SBK_ADMIN_SESSION, 0},
+    /* Anything else under /admin/: a session first, then 404. */
+    {"/admin/api/", 1, SBK_ROUTE_ADMIN, 1, args_any, NULL, SBK_ADMIN_SESSION, 0},
+    {"/admin/", 1, SBK_ROUTE_ADMIN, 0, args_any, NULL, SBK_ADMIN_SESSION, 0},
 };
 
 int sbk_route_match(const char *raw, SbkRouteMatch *m)
@@ -480,6 +521,25 @@ int sbk_route_match(const char *raw, SbkRouteMatch *m)
     }
     m->api = strncmp(m->path, "/api/", 5) == 0;
     return 404;
+}
+
+int sbk_route_admin(const SbkRouteMatch *m)
+{
+    return m && m->route ? m->route->admin : SBK_ADMIN_NONE;
+}
+
+int sbk_route_post(const SbkRouteMatch *m)
+{
+    return m && m->route ? m->route->post : SBK_POST_NONE;
+}
+
+int sbk_kiosk_route_info(size_t i, SbkRouteInfo *out)
+{
+    if (i >= sizeof route_table / sizeof route_table[0])
+        return -1;
+    const SbkRoute *rt = &route_table[i];
+    *out = (SbkRouteInfo){rt->pattern, rt->prefix, rt->api, rt->admin, rt->post};
+    return 0;
 }
 
 void sbk_routes_dispatch(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)

@@ -27,6 +27,7 @@ typedef enum {
     SBK_ROUTE_API_PLAYS,   /* POST: the player's play reports (usage.c) */
     SBK_ROUTE_API_STATS,   /* play counts per lesson and month */
     SBK_ROUTE_API_DRIVES,  /* USB drives with lessons (drives.c) */
+    SBK_ROUTE_ADMIN,       /* /admin and /admin/api/... (admin*.c) */
 } SbkRouteKind;
 
 struct SbkRoute;
@@ -51,10 +52,11 @@ typedef struct SbkQuerySource {
     size_t body_len;
     const char *content_type; /* its Content-Type, or NULL */
     const char *client;       /* the client's address, for rate limits */
+    const char *session;      /* an admin route: the session id the gate found ("" none) */
+    struct SbkAdminUpload *upload; /* the upload route: the staged body */
 } SbkQuerySource;
 
-/* The one route that takes a POST, and the most body it reads. */
-#define SBK_ROUTE_POST_KIND SBK_ROUTE_API_PLAYS
+/* The most body a route with a small POST (the post column) reads. */
 #define SBK_ROUTE_POST_MAX 8192
 
 /* Percent-decode a path (no query) strictly: it must start with '/';
@@ -82,6 +84,36 @@ void sbk_usage_handle_stats(SbkKiosk *k, const SbkQuerySource *q, const SbkRoute
                             SbkReply *r);
 void sbk_usage_handle_drives(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m,
                              SbkReply *r);
+
+/* The admin column of the route table: the admin gate runs first (admin.h). */
+enum { SBK_ADMIN_NONE = 0, SBK_ADMIN_SESSION = 1, SBK_ADMIN_OPEN = 2 };
+/* What a route does with a POST body (the post column). */
+enum { SBK_POST_NONE = 0, SBK_POST_SMALL = 1, SBK_POST_STREAM = 2 };
+
+/* The handlers of the admin rows of the route table (routes.c), in admin_routes.c and
+ * admin_manage.c. */
+#define SBK_ADMIN_HANDLER(name)                                                                   \
+    void name(SbkKiosk *k, const SbkQuerySource *q, const SbkRouteMatch *m, SbkReply *r)
+SBK_ADMIN_HANDLER(sbk_admin_handle_page);       /* GET /admin */
+SBK_ADMIN_HANDLER(sbk_admin_handle_login);      /* GET: the page; POST {"password"} */
+SBK_ADMIN_HANDLER(sbk_admin_handle_login_info); /* GET /admin/login.json */
+SBK_ADMIN_HANDLER(sbk_admin_handle_setup);      /* POST: the first password (loopback) */
+SBK_ADMIN_HANDLER(sbk_admin_handle_logout);
+SBK_ADMIN_HANDLER(sbk_admin_handle_session);
+SBK_ADMIN_HANDLER(sbk_admin_handle_jobs);
+SBK_ADMIN_HANDLER(sbk_admin_handle_upload);
+/* admin_manage.c */
+SBK_ADMIN_HANDLER(sbk_admin_handle_lessons);
+SBK_ADMIN_HANDLER(sbk_admin_handle_drives);
+SBK_ADMIN_HANDLER(sbk_admin_handle_stats);
+SBK_ADMIN_HANDLER(sbk_admin_handle_stats_csv);
+SBK_ADMIN_HANDLER(sbk_admin_handle_keys);
+SBK_ADMIN_HANDLER(sbk_admin_handle_system);
+
+/* The admin and post columns of the matched row (SBK_ADMIN_*, SBK_POST_*);
+ * 0 when none matched. */
+int sbk_route_admin(const SbkRouteMatch *m);
+int sbk_route_post(const SbkRouteMatch *m);
 
 /* Answer a GET/HEAD of a matched route with the handler its table row
  * carries (a JSON or plain 404 when there is none). */

@@ -21,6 +21,7 @@
 
 #include "kiosk/http.h"
 #include "kiosk/inflate.h"
+#include "kiosk/admin.h"
 #include "kiosk/usage.h"
 #include "sabak/core.h"
 #include "sabak/kiosk.h"
@@ -367,6 +368,9 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
     ret = sbk_usage_start(k, err); /* play counts, drive watch (usage.c) */
     if (ret)
         goto fail;
+    ret = sbk_admin_start(k, err); /* the admin area (admin_auth.c) */
+    if (ret)
+        goto fail;
     for (int i = 0; i < k->cfg.n_listen; i++) {
         ret = start_daemon(k, k->cfg.listen[i], &bound[k->n_daemons], &ports[k->n_daemons], err);
         if (ret)
@@ -376,6 +380,7 @@ int sbk_kiosk_start(SbkKiosk **out, const SbkKioskConfig *cfg, SbkError *err)
         ret = sbk_err(err, SBK_ENOMEM, "out of memory");
         goto fail;
     }
+    __atomic_store_n(&k->lan_urls_ready, 1, __ATOMIC_RELEASE);
     *out = k;
     return 0;
 fail:
@@ -391,6 +396,11 @@ size_t sbk_kiosk_listen_urls(const SbkKiosk *k, const char *const **urls)
 
 size_t sbk_kiosk_lan_urls(const SbkKiosk *k, const char *const **urls)
 {
+    /* Workers may ask while start-up still builds the list: none until then. */
+    if (!__atomic_load_n(&k->lan_urls_ready, __ATOMIC_ACQUIRE)) {
+        *urls = NULL;
+        return 0;
+    }
     *urls = (const char *const *)k->lan_urls;
     return k->n_lan_urls;
 }
@@ -429,6 +439,7 @@ void sbk_kiosk_stop(SbkKiosk **pk)
     for (size_t i = 0; i < SBK_KIOSK_MAX_LISTEN; i++)
         sbk_admit_free(&k->admit[i]); /* after the daemons: no callback runs now */
     sbk_watch_free(&k->watch);
+    sbk_admin_stop(k); /* its job thread ends before the library closes */
     sbk_usage_stop(k);
     sbk_library_close(&k->lib);
     sbk_web_free(&k->web);

@@ -52,5 +52,7 @@ int sbk_drives_start(SbkKiosk *k, SbkError *err);
 void sbk_drives_stop(SbkKiosk *k);
 /* {"drives": [...], "new": N, "auto_import": bool} (malloc'ed). */
 char *sbk_drives_json(SbkKiosk *k);
+/* The mount points of the drives seen now (at most max), for the admin area. */
+size_t sbk_drives_mounts(SbkKiosk *k, char (*out)[4096], size_t max);
 
 #endif

@@ -100,6 +100,8 @@ typedef struct SbkImportOptions {
      * may be NULL: none trusted. */
     const struct SbkTrust *trust;
     int require_trusted;
+    const char *sync_drive;       /* a drive whose sync step runs even when only some of
+                                     its bundles are the sources (the kiosk's admin) */
 } SbkImportOptions;
 
 /* Import bundles: each verified fully in a temporary file in the library,
@@ -116,6 +118,23 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
  * locking: *found bundles were found, *wanted of them it would import (a
  * lesson the library lacks, or a newer version). The kiosk's drive notice. */
 int sbk_carry_import_plan(const SbkImportOptions *o, int *found, int *wanted, SbkError *err);
+
+/* What the import would do with each bundle found, for the kiosk's admin
+ * page: status "new" (the library lacks the lesson), "newer" (it has an
+ * older version), "same", "older", "conflict" (same version, other
+ * content: refused) or "damaged" (not a usable bundle; detail says why). */
+typedef struct SbkPlanItem {
+    char *path;           /* the bundle file (malloc'ed) */
+    char name[256];       /* its base name */
+    char id[65];          /* empty when damaged */
+    int version;
+    int64_t size;
+    const char *status;   /* a literal, as above */
+    char detail[512];
+} SbkPlanItem;
+int sbk_carry_import_plan_list(const SbkImportOptions *o, SbkPlanItem **items, size_t *n,
+                               SbkError *err);
+void sbk_carry_plan_free(SbkPlanItem **items, size_t n);
 
 /* ---- reports --------------------------------------------------------------- */
 /* Merge MOUNT/sabak/reports/ (every *.csv) into one CSV table

@@ -63,6 +63,7 @@ typedef struct SbkKioskConfig {
                                            only bundles signed by a trusted key */
     char *trusted_dir;                  /* trusted public keys (*.pub); NULL: none */
     int require_signature;              /* SBK_SIGN_POLICY_*: off (0), warn, on */
+    size_t upload_max;                  /* bytes of one bundle uploaded in /admin (4 GiB) */
     SbkAccessLogFn access_log_fn;       /* NULL: through sbk_log at INFO */
     void *access_log_opaque;
 } SbkKioskConfig;
@@ -103,6 +104,21 @@ void sbk_kiosk_counts(SbkKiosk *k, int *lessons, int *damaged);
 void sbk_kiosk_quiesce(SbkKiosk *k);
 /* Stop everything, close the library, free, NULL *k. Accepts NULL. */
 void sbk_kiosk_stop(SbkKiosk **k);
+
+/* Set the password of the admin area (/admin): hashed with Argon2id
+ * (libsodium crypto_pwhash_str) into STATE/admin.passwd, mode 0600, written
+ * atomically. At least 8 characters. 0, SBK_EINVAL or SBK_EIO. */
+int sbk_kiosk_admin_passwd(const char *state_dir, const char *password, SbkError *err);
+
+/* One row of the kiosk's route table, for tests and `sabak serve
+ * --list-routes`: admin 1 = needs a session, 2 = an open admin route
+ * (sign-in); post 1 = takes a small POST body, 2 = a streamed upload. */
+typedef struct SbkRouteInfo {
+    const char *pattern;
+    int prefix, api, admin, post;
+} SbkRouteInfo;
+/* Row i of the table into out; 0, or -1 past the end. */
+int sbk_kiosk_route_info(size_t i, SbkRouteInfo *out);
 
 #ifdef __cplusplus
 }
