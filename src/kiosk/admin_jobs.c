@@ -21,6 +21,8 @@
 #include "kiosk/usage.h"
 #include "sabak/carry.h"
 #include "sabak/core.h"
+#include "sabak/kiosk.h"
+#include "sabak/sign.h"
 
 #define JOBS_KEPT 8
 #define IOPRIO_CLASS_IDLE 3
@@ -154,14 +156,23 @@ static void *job_thread(void *arg)
                               .n_lessons = j->n_sources, .margin = -1};
         ret = sbk_carry_export(&o, &cb, &err);
     } else {
-        /* upload and import: the CLI's import; a drive's sync step follows. */
+        /* upload and import: the CLI's import, under the kiosk's signature
+         * policy (a bad signature is always refused; with require_signature
+         * = on, so is a bundle no trusted key signed); a drive's sync step
+         * follows. */
+        SbkTrust *trust = NULL;
+        if (k->cfg.trusted_dir)
+            (void)sbk_trust_load(k->cfg.trusted_dir, &trust, NULL, NULL, NULL);
         SbkImportOptions o = {.library = k->cfg.library_dir,
                               .sources = (const char *const *)j->sources,
                               .n_sources = j->n_sources,
                               .state_dir = j->mount ? k->usage->state_dir : NULL,
                               .kiosk_name = k->cfg.name,
-                              .sync_drive = j->mount};
+                              .sync_drive = j->mount,
+                              .trust = trust,
+                              .require_trusted = k->cfg.require_signature == SBK_SIGN_POLICY_ON};
         ret = sbk_carry_import(&o, &cb, &err);
+        sbk_trust_free(&trust);
         SbkError e2 = {0};
         sbk_library_rescan(k->lib, &e2);
     }

@@ -27,7 +27,8 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sabaktest as st  # noqa: E402
+import sabaktest as st
+import test_admin  # noqa: E402
 from carrytest import synthetic_bundle  # noqa: E402
 
 C = st.Checks("sign")
@@ -289,6 +290,11 @@ def check_policies(tmp, env, keys, trusted):
                  ("gamma", "unsigned", None, True)],
         "on": [("alpha", "trusted", "DPI Naryn trainers", False)],
     }
+    pwf = os.path.join(tmp, "admin-pw")
+    with open(pwf, "w") as f:
+        f.write(test_admin.PASSWORD + "\n")
+    subprocess.run([SABAK, "passwd", "--library", lib], env=dict(env, SABAK_PASSWORD_FILE=pwf),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for mode in ("off", "warn", "on"):
         srv = st.Server(lib, "--trusted", trusted, "--require-signature", mode, "--quiet")
         try:
@@ -310,11 +316,34 @@ def check_policies(tmp, env, keys, trusted):
                 os.rename(parked, os.path.join(trusted, "a.pub"))
                 srv.signal(signal.SIGHUP)
                 C.eq("rotation: trusted again", wait_ids(srv, ["alpha"]), ["alpha"])
+            if mode == "on":
+                check_admin_upload(srv, tmp, env, keys)
             one = json.loads(st.curl(srv.base + "/api/lessons/alpha").stdout)
             C.eq("policy %s: /api/lessons/alpha publisher" % mode, one.get("publisher"),
                  "DPI Naryn trainers")
         finally:
             C.eq("kiosk exits cleanly (%s)" % mode, srv.stop()[0], 0)
+
+
+def check_admin_upload(srv, tmp, env, keys):
+    """An upload through /admin obeys require_signature = on, as import does."""
+    c = test_admin.Client(srv)
+    C.eq("admin sign-in (policy on)", c.login()[0], 200)
+    plain = os.path.join(tmp, "delta-upload.zip")
+    synthetic_bundle(plain, "delta", seed=5, media_bytes=4096)
+    signed = os.path.join(tmp, "delta-upload-signed.zip")
+    subprocess.run([SABAK, "sign", plain, "--key", keys["a"][0], "-o", signed], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    for what, path, state in (("unsigned", plain, "failed"), ("signed by a trusted key", signed, "done")):
+        with open(path, "rb") as f:
+            s, _, b = c.req("POST", "/admin/api/upload?name=delta-v1.zip", f.read(),
+                            {"Content-Type": "application/zip"})
+        C.eq("admin upload (%s) taken as a job" % what, s, 202)
+        j = test_admin.wait_job(c, json.loads(b)["job"])
+        if j["state"] != state:
+            print("job:", json.dumps(j, ensure_ascii=False))
+        C.eq("admin upload (%s) under policy on" % what, j["state"], state)
+    C.eq("the signed upload is shown", "delta" in wait_ids(srv, ["alpha", "delta"]), True)
 
 
 def wait_ids(srv, want, timeout=20):
