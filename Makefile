@@ -97,7 +97,7 @@ install: deps
 pot:
 	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=dngettext:2,3 \
 	  --add-comments=TRANSLATORS --package-name=sabak --msgid-bugs-address=https://example.invalid \
-	  -o po/sabak.pot src/cli/*.c src/lesson/*.c src/media/pack*.c
+	  -o po/sabak.pot src/cli/*.c src/core/*.c src/bundle/*.c src/carry/*.c src/lesson/*.c src/media/pack*.c
 	for po in po/*.po; do msgmerge -q --update --backup=none $$po po/sabak.pot; done
 
 fuzz: deps

@@ -6,6 +6,7 @@
  * every known key's type and range and returns one line naming the key. */
 #include "sabak/bundle.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -166,22 +167,22 @@ int sbk_manifest_to_json(const SbkManifest *m, char **out, size_t *out_len, SbkE
     if (out_len)
         *out_len = 0;
     if (!m || !m->id)
-        return sbk_err(err, SBK_EINVAL, "manifest has no lesson id");
+        return sbk_err(err, SBK_EINVAL, _("manifest has no lesson id"));
     json_t *root = manifest_object(m);
     if (!root)
-        return sbk_err(err, SBK_ENOMEM, "out of memory writing manifest.json");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory writing manifest.json"));
     /* Insertion order is kept (jansson >= 2.8 always preserves it; the flag
      * says so explicitly). One-space indent: readable, still small.
      * 15 significant digits print 3-decimal values without binary noise. */
     char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (!s)
-        return sbk_err(err, SBK_ENOMEM, "out of memory writing manifest.json");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory writing manifest.json"));
     size_t n = strlen(s);
     char *buf = malloc(n + 2);
     if (!buf) {
         free(s);
-        return sbk_err(err, SBK_ENOMEM, "out of memory writing manifest.json");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory writing manifest.json"));
     }
     memcpy(buf, s, n);
     buf[n] = '\n';
@@ -222,7 +223,7 @@ static int get_str(json_t *obj, const char *key, const char *where, int required
         return bad(err, "%s%s\"%s\" must not be empty", where, where[0] ? "." : "", key);
     *out = strdup(json_string_value(v));
     if (!*out)
-        return sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory reading manifest.json"));
     return 0;
 }
 
@@ -290,7 +291,7 @@ static int get_langs(json_t *obj, const char *key, const char *where, int requir
             if (strcmp(lang, sbk_lang_codes[i]) == 0) {
                 out[i] = strdup(json_string_value(t));
                 if (!out[i])
-                    return sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
+                    return sbk_err(err, SBK_ENOMEM, _("out of memory reading manifest.json"));
                 found = 1;
             }
         }
@@ -398,7 +399,7 @@ static int parse_root(json_t *root, SbkManifest *m, SbkError *err)
     if ((ret = get_int(root, "format_version", "", 1, 1, INT_MAX, &x, err)) < 0)
         return ret;
     if (x > SBK_BUNDLE_FORMAT_VERSION)
-        return sbk_err(err, SBK_EUNSUPPORTED, "bundle format %lld is newer than this sabak understands", x);
+        return sbk_err(err, SBK_EUNSUPPORTED, _("bundle format %lld is newer than this sabak understands"), x);
     m->format_version = (int)x;
     if ((ret = get_str(root, "generator", "", 0, &m->generator, err)) < 0 ||
         (ret = get_str(root, "id", "", 1, &m->id, err)) < 0)
@@ -448,7 +449,7 @@ static int parse_root(json_t *root, SbkManifest *m, SbkError *err)
     if (nch) {
         m->chapters = calloc(nch, sizeof *m->chapters);
         if (!m->chapters)
-            return sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory reading manifest.json"));
     }
     for (size_t i = 0; i < nch; i++) {
         m->n_chapters = (int)i + 1;
@@ -467,7 +468,7 @@ static int parse_root(json_t *root, SbkManifest *m, SbkError *err)
     if (nf) {
         m->files = calloc(nf, sizeof *m->files);
         if (!m->files)
-            return sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory reading manifest.json"));
     }
     for (size_t i = 0; i < nf; i++) {
         m->n_files = (int)i + 1;

@@ -19,6 +19,7 @@
 
 #include "sabak/core.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
 #define COMMENT_PREFIX "untrusted comment: "
 #define TRUSTED_PREFIX "trusted comment: "
@@ -63,7 +64,7 @@ struct SbkSecretKey {
 static int sodium_ready(SbkError *err)
 {
     if (sodium_init() < 0)
-        return sbk_err(err, SBK_EIO, "cannot start libsodium");
+        return sbk_err(err, SBK_EIO, _("cannot start libsodium"));
     return 0;
 }
 
@@ -222,7 +223,7 @@ int sbk_pubkey_parse(const char *text, size_t len, SbkPubkey *out, SbkError *err
     PubBytes pb;
     memset(out, 0, sizeof *out);
     if (len > 4096)
-        return sbk_err(err, SBK_EINVAL, "not a minisign public key (too large)");
+        return sbk_err(err, SBK_EINVAL, _("not a minisign public key (too large)"));
     for (int i = 0; i < 2; i++) {
         if (next_line(text, len, &pos, &l[i], &n[i]) < 0) {
             /* the last line may lack its newline */
@@ -233,13 +234,13 @@ int sbk_pubkey_parse(const char *text, size_t len, SbkPubkey *out, SbkError *err
                     n[1]--;
                 break;
             }
-            return sbk_err(err, SBK_EINVAL, "not a minisign public key (it has no key line)");
+            return sbk_err(err, SBK_EINVAL, _("not a minisign public key (it has no key line)"));
         }
     }
     if (n[0] < sizeof COMMENT_PREFIX - 1 || memcmp(l[0], COMMENT_PREFIX, sizeof COMMENT_PREFIX - 1) != 0)
-        return sbk_err(err, SBK_EINVAL, "not a minisign public key (no \"untrusted comment:\" line)");
+        return sbk_err(err, SBK_EINVAL, _("not a minisign public key (no \"untrusted comment:\" line)"));
     if (b64_exact(l[1], n[1], &pb, sizeof pb) < 0 || memcmp(pb.alg, "Ed", 2) != 0)
-        return sbk_err(err, SBK_EINVAL, "not a minisign Ed25519 public key");
+        return sbk_err(err, SBK_EINVAL, _("not a minisign Ed25519 public key"));
     memcpy(out->keynum, pb.keynum, 8);
     memcpy(out->pk, pb.pk, 32);
     key_id_hex(out->keynum, out->key_id);
@@ -271,7 +272,7 @@ static int kdf_xor(SecBytes *s, const char *passphrase, SbkError *err)
 {
     unsigned char *stream = sodium_malloc(sizeof s->ks);
     if (!stream)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     int r = crypto_pwhash_scryptsalsa208sha256(stream, sizeof s->ks, passphrase, strlen(passphrase),
                                                s->salt, le64(s->opslimit), (size_t)le64(s->memlimit));
     if (r == 0) {
@@ -281,7 +282,7 @@ static int kdf_xor(SecBytes *s, const char *passphrase, SbkError *err)
     }
     sodium_free(stream);
     if (r != 0)
-        return sbk_err(err, SBK_ENOMEM, "cannot derive the key from the passphrase (out of memory?)");
+        return sbk_err(err, SBK_ENOMEM, _("cannot derive the key from the passphrase (out of memory?)"));
     return 0;
 }
 
@@ -306,9 +307,9 @@ int sbk_key_generate(const char *name, const char *passphrase, int weak_kdf, cha
         return ret;
     if (!sbk_signer_name_ok(name))
         return sbk_err(err, SBK_EINVAL,
-                       "the key's name must be 1-%d characters, printable, without tabs", SBK_SIGNER_MAX);
+                       _("the key's name must be 1-%d characters, printable, without tabs"), SBK_SIGNER_MAX);
     if (!(s = sodium_malloc(sizeof *s)))
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     memset(s, 0, sizeof *s);
     memcpy(s->sig_alg, "Ed", 2);
     memcpy(s->kdf_alg, "Sc", 2);
@@ -331,7 +332,7 @@ int sbk_key_generate(const char *name, const char *passphrase, int weak_kdf, cha
     if (!b1 || !b2 ||
         asprintf(sk_text, COMMENT_PREFIX "minisign encrypted secret key; " SIGNER_TAG "%s\n%s\n", name, b1) < 0 ||
         asprintf(pk_text, COMMENT_PREFIX "minisign public key %s; " SIGNER_TAG "%s\n%s\n", id, name, b2) < 0) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
 done:
@@ -396,24 +397,24 @@ int sbk_seckey_decode(const char *text, size_t len, const char *passphrase,
     s = sodium_malloc(sizeof *s);
     k = sodium_malloc(sizeof *k);
     if (!s || !k) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     memset(k, 0, sizeof *k);
     if (seckey_bytes(text, len, s, &c, &cn) < 0) {
-        ret = sbk_err(err, SBK_EINVAL, "not a minisign secret key");
+        ret = sbk_err(err, SBK_EINVAL, _("not a minisign secret key"));
         goto done;
     }
     if (memcmp(s->kdf_alg, "Sc", 2) == 0) {
         if ((ret = kdf_xor(s, passphrase ? passphrase : "", err)) < 0)
             goto done;
     } else if (memcmp(s->kdf_alg, "\0\0", 2) != 0) {
-        ret = sbk_err(err, SBK_EINVAL, "the secret key uses an unknown key derivation");
+        ret = sbk_err(err, SBK_EINVAL, _("the secret key uses an unknown key derivation"));
         goto done;
     }
     seckey_chk(s, chk);
     if (sodium_memcmp(chk, s->ks.chk, 32) != 0) {
-        ret = sbk_err(err, SBK_EINVAL, "wrong passphrase for this key");
+        ret = sbk_err(err, SBK_EINVAL, _("wrong passphrase for this key"));
         goto done;
     }
     memcpy(k->keynum, s->ks.keynum, 8);
@@ -430,7 +431,7 @@ int sbk_seckey_decode(const char *text, size_t len, const char *passphrase,
     if (!sbk_signer_name_ok(k->name))
         snprintf(k->name, sizeof k->name, "%s", fallback_name ? fallback_name : "");
     if (!sbk_signer_name_ok(k->name)) {
-        ret = sbk_err(err, SBK_EINVAL, "the key has no signer's name (make keys with sabak keygen --name)");
+        ret = sbk_err(err, SBK_EINVAL, _("the key has no signer's name (make keys with sabak keygen --name)"));
         goto done;
     }
     *out = k;
@@ -474,13 +475,13 @@ int sbk_sign_manifest(const SbkSecretKey *k, const char *manifest, size_t len, c
         return ret;
     int tl = snprintf(tc, sizeof tc, "lesson:%s\tversion:%d\tsigner:%s", id, version, k->name);
     if (tl < 0 || (size_t)tl >= sizeof tc)
-        return sbk_err(err, SBK_EINVAL, "the signature's comment is too long");
+        return sbk_err(err, SBK_EINVAL, _("the signature's comment is too long"));
     sbk_sign_prehash(manifest, len, hash);
     memcpy(sb.alg, "ED", 2);
     memcpy(sb.keynum, k->keynum, 8);
     crypto_sign_detached(sb.sig, NULL, hash, sizeof hash, k->sk);
     if (!(sig_tc = malloc(64 + (size_t)tl)))
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     memcpy(sig_tc, sb.sig, 64);
     memcpy(sig_tc + 64, tc, (size_t)tl);
     crypto_sign_detached(gsig, NULL, sig_tc, 64 + (size_t)tl, k->sk);
@@ -492,7 +493,7 @@ int sbk_sign_manifest(const SbkSecretKey *k, const char *manifest, size_t len, c
                      TRUSTED_PREFIX "%s\n%s\n", id, version, k->name, b1, tc, b2);
     if (n < 0) {
         *out = NULL;
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
     } else {
         *out_len = (size_t)n;
     }

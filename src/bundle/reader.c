@@ -11,6 +11,7 @@
 #include "bundle_internal.h"
 #include "sabak/core.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -192,7 +193,7 @@ static int check_duplicates(SbkBundle *b, SbkError *err)
         return 0;
     SbkBundleEntry **v = malloc(b->n_entries * sizeof *v);
     if (!v)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < b->n_entries; i++)
         v[i] = &b->entries[i];
     qsort(v, b->n_entries, sizeof *v, cmp_names);
@@ -218,7 +219,7 @@ static int read_minisig(struct archive *a, SbkBundle *b, SbkError *err)
     size_t len = (size_t)b->entries[1].size;
     b->minisig = malloc(len + 1);
     if (!b->minisig)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     int ret = read_exact(a, b->minisig, len, b->path, SBK_MINISIG_NAME, err);
     if (ret < 0)
         return ret;
@@ -239,7 +240,7 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
     sbk_bundle_locale_enter(&loc);
     int ret = sbk_bundle_archive_open(b->fd, b->file_size, &a, &src);
     if (ret == SBK_ENOMEM) {
-        ret = sbk_err(err, ret, "out of memory");
+        ret = sbk_err(err, ret, _("out of memory"));
         goto done;
     }
     if (ret < 0) {
@@ -280,14 +281,14 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
             continue;
         /* manifest.json */
         if (b->entries[0].size > SBK_MANIFEST_MAX_BYTES) {
-            ret = sbk_err(err, SBK_ELIMIT, "%s: manifest.json is too large (%lld bytes, limit %u)",
+            ret = sbk_err(err, SBK_ELIMIT, _("%s: manifest.json is too large (%lld bytes, limit %u)"),
                           b->path, (long long)b->entries[0].size, SBK_MANIFEST_MAX_BYTES);
             goto done;
         }
         len = (size_t)b->entries[0].size;
         buf = malloc(len + 1);
         if (!buf) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             goto done;
         }
         ret = read_exact(a, buf, len, b->path, SBK_MANIFEST_NAME, err);
@@ -336,13 +337,13 @@ static int fill_entries(SbkBundle *b, const SbkZipDir *d, SbkError *err)
 {
     b->entries = calloc(d->n ? d->n : 1, sizeof *b->entries);
     if (!b->entries)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < d->n; i++) {
         SbkBundleEntry *e = &b->entries[i];
         const SbkZipRecord *r = &d->rec[i];
         e->name = strdup(r->name);
         if (!e->name)
-            return sbk_err(err, SBK_ENOMEM, "out of memory");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory"));
         b->n_entries = i + 1;
         if (r->usize > INT64_MAX || r->csize > INT64_MAX)
             return damaged(err, b->path, "entry \"%s\" has an impossible size", e->name);
@@ -367,19 +368,19 @@ int sbk_bundle_open(const char *path, SbkBundle **out, SbkError *err)
     SbkBundle *b = calloc(1, sizeof *b);
     if (!b || !(b->path = strdup(path))) {
         free(b);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     b->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (b->fd < 0) {
-        ret = sbk_err_errno(err, errno, "cannot open %s", path);
+        ret = sbk_err_errno(err, errno, _("cannot open %s"), path);
         goto fail;
     }
     if (fstat(b->fd, &st) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot read %s", path);
+        ret = sbk_err_errno(err, errno, _("cannot read %s"), path);
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        ret = sbk_err(err, SBK_EINVAL, "%s is not a regular file", path);
+        ret = sbk_err(err, SBK_EINVAL, _("%s is not a regular file"), path);
         goto fail;
     }
     b->file_size = st.st_size;
@@ -439,9 +440,9 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
         *out_len = 0;
     const SbkBundleEntry *want = sbk_bundle_find(b, name);
     if (!want)
-        return sbk_err(err, SBK_ENOENT, "%s: no entry \"%s\"", b->path, name);
+        return sbk_err(err, SBK_ENOENT, _("%s: no entry \"%s\""), b->path, name);
     if (want->size < 0 || (uint64_t)want->size > max)
-        return sbk_err(err, SBK_ELIMIT, "%s: entry \"%s\" is too large (%lld bytes, limit %zu)", b->path,
+        return sbk_err(err, SBK_ELIMIT, _("%s: entry \"%s\" is too large (%lld bytes, limit %zu)"), b->path,
                        name, (long long)want->size, max);
     struct archive *a = NULL;
     void *src = NULL;
@@ -452,7 +453,7 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
     char *buf = malloc(len + 1);
     int ret = buf ? sbk_bundle_archive_open(b->fd, b->file_size, &a, &src) : SBK_ENOMEM;
     if (ret == SBK_ENOMEM) {
-        ret = sbk_err(err, ret, "out of memory");
+        ret = sbk_err(err, ret, _("out of memory"));
         goto done;
     }
     if (ret < 0) {
@@ -462,7 +463,7 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
     for (;;) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) {
-            ret = sbk_err(err, SBK_ENOENT, "%s: no entry \"%s\"", b->path, name);
+            ret = sbk_err(err, SBK_ENOENT, _("%s: no entry \"%s\""), b->path, name);
             goto done;
         }
         if (r != ARCHIVE_OK) {

@@ -13,6 +13,7 @@
 #include "bundle_internal.h"
 #include "sabak/core.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
 #define PUB_MAX_BYTES 4096
 
@@ -70,11 +71,11 @@ int sbk_trust_load(const char *dir, SbkTrust **out, SbkProblemFn problem, void *
     size_t cap = 0;
     *out = NULL;
     if (sodium_init() < 0)
-        return sbk_err(err, SBK_EIO, "cannot start libsodium");
+        return sbk_err(err, SBK_EIO, _("cannot start libsodium"));
     if (!(t = calloc(1, sizeof *t)))
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     if (!(d = opendir(dir))) {
-        ret = sbk_err_errno(err, errno, "%s: cannot read the trusted keys folder", dir);
+        ret = sbk_err_errno(err, errno, _("%s: cannot read the trusted keys folder"), dir);
         goto done;
     }
     struct dirent *de;
@@ -86,7 +87,7 @@ int sbk_trust_load(const char *dir, SbkTrust **out, SbkProblemFn problem, void *
         SbkError e = {0};
         SbkPubkey k;
         if (!path) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             goto done;
         }
         int r = sbk_read_file(path, PUB_MAX_BYTES, &text, &len, &e);
@@ -94,7 +95,7 @@ int sbk_trust_load(const char *dir, SbkTrust **out, SbkProblemFn problem, void *
             r = sbk_pubkey_parse(text, len, &k, &e);
         free(text);
         if (r < 0) {
-            problem_line(problem, opaque, "%s: %s (skipped)", path, e.msg);
+            problem_line(problem, opaque, _("%s: %s (skipped)"), path, e.msg);
             free(path);
             continue;
         }
@@ -110,7 +111,7 @@ int sbk_trust_load(const char *dir, SbkTrust **out, SbkProblemFn problem, void *
             size_t c = cap ? cap * 2 : 8;
             SbkPubkey *nk = realloc(t->keys, c * sizeof *nk);
             if (!nk) {
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
                 goto done;
             }
             t->keys = nk;
@@ -184,7 +185,7 @@ void sbk_sign_check(const SbkTrust *trust, const unsigned char prehash[64], cons
         return;
     }
     if (sodium_init() < 0) {
-        set_bad(out, "cannot check the signature (libsodium)");
+        set_bad(out, _("cannot check the signature (libsodium)"));
         return;
     }
     if (sbk_minisig_parse(minisig, minisig_len, &s, &e) < 0) {
@@ -193,7 +194,7 @@ void sbk_sign_check(const SbkTrust *trust, const unsigned char prehash[64], cons
     }
     memcpy(out->key_id, s.key_id, sizeof out->key_id);
     if (!s.prehashed) {
-        set_bad(out, "%s: a legacy (not prehashed) signature; sign again with sabak sign", SBK_MINISIG_NAME);
+        set_bad(out, _("%s: a legacy (not prehashed) signature; sign again with sabak sign"), SBK_MINISIG_NAME);
         return;
     }
     const SbkPubkey *k = trust_find(trust, s.keynum);
@@ -204,7 +205,7 @@ void sbk_sign_check(const SbkTrust *trust, const unsigned char prehash[64], cons
     size_t tl = strlen(s.trusted_comment);
     unsigned char *buf = malloc(64 + tl);
     if (!buf) {
-        set_bad(out, "out of memory checking the signature");
+        set_bad(out, _("out of memory checking the signature"));
         return;
     }
     memcpy(buf, s.sig, 64);
@@ -212,7 +213,7 @@ void sbk_sign_check(const SbkTrust *trust, const unsigned char prehash[64], cons
     int r = crypto_sign_verify_detached(s.global_sig, buf, 64 + tl, k->pk);
     free(buf);
     if (r != 0) {
-        set_bad(out, "%s: the trusted comment was altered (its signature does not match key %s)",
+        set_bad(out, _("%s: the trusted comment was altered (its signature does not match key %s)"),
                 SBK_MINISIG_NAME, s.key_id);
         return;
     }
@@ -221,12 +222,12 @@ void sbk_sign_check(const SbkTrust *trust, const unsigned char prehash[64], cons
         return;
     }
     if (strcmp(sl.id, m->id) != 0 || sl.version != m->version) {
-        set_bad(out, "%s: the signature is for lesson %s v%d, not %s v%d (moved from another lesson)",
+        set_bad(out, _("%s: the signature is for lesson %s v%d, not %s v%d (moved from another lesson)"),
                 SBK_MINISIG_NAME, sl.id, sl.version, m->id, m->version);
         return;
     }
     if (crypto_sign_verify_detached(s.sig, prehash, 64, k->pk) != 0) {
-        set_bad(out, "%s: manifest.json was changed after it was signed (signature by key %s does not match)",
+        set_bad(out, _("%s: manifest.json was changed after it was signed (signature by key %s does not match)"),
                 SBK_MINISIG_NAME, s.key_id);
         return;
     }
@@ -256,7 +257,7 @@ int sbk_bundle_sign_copy(const char *in_path, const char *out_path, const SbkSec
     if (ret < 0)
         return ret;
     if (stat(out_path, &so) == 0 && so.st_dev == b->dev && so.st_ino == b->ino) {
-        ret = sbk_err(err, SBK_EINVAL, "%s: sign writes a new bundle; give another output name", out_path);
+        ret = sbk_err(err, SBK_EINVAL, _("%s: sign writes a new bundle; give another output name"), out_path);
         goto done;
     }
     if ((ret = sbk_bundle_read_entry(b, SBK_MANIFEST_NAME, SBK_MANIFEST_MAX_BYTES, &mj, &mlen, err)) < 0 ||
@@ -266,7 +267,7 @@ int sbk_bundle_sign_copy(const char *in_path, const char *out_path, const SbkSec
     mem = calloc(b->n_entries + 1, sizeof *mem);
     sl = calloc(b->n_entries + 1, sizeof *sl);
     if (!in || !mem || !sl) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     for (size_t i = 0; i <= b->n_entries; i++)

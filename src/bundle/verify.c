@@ -19,6 +19,7 @@
 #include "bundle_internal.h"
 #include "sabak/core.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -92,23 +93,23 @@ static void check_structure(Verify *v, const SbkZipDir *d)
 {
     char buf[512], q[160];
     if (d->trailing > 0)
-        report(v, "%lld bytes of unexpected data after the end of the archive", (long long)d->trailing);
+        report(v, _("%lld bytes of unexpected data after the end of the archive"), (long long)d->trailing);
     for (size_t i = 0; i < d->n; i++) {
         if (sbk_zipdir_record_problem(&d->rec[i], buf, sizeof buf))
             report(v, "%s", buf);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(d->rec[i].name, d->rec[j].name) == 0) {
                 sbk_bundle_quote(d->rec[i].name, d->rec[i].name_len, q, sizeof q);
-                report(v, "entry \"%s\" appears twice", q);
+                report(v, _("entry \"%s\" appears twice"), q);
                 break;
             }
         }
     }
     int m = find_record(d, SBK_MANIFEST_NAME);
     if (m < 0)
-        report(v, "manifest.json is missing");
+        report(v, _("manifest.json is missing"));
     else if (m > 0)
-        report(v, "manifest.json is not the first entry");
+        report(v, _("manifest.json is not the first entry"));
     const char *sp = sbk_zipdir_minisig_problem(d);
     if (sp)
         report(v, "%s", sp);
@@ -137,13 +138,13 @@ static int stream_entry(Verify *v, struct archive *a, int idx, char **keep, size
             return -1;
         if (r < ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, "entry \"%s\" is damaged: %s", q, s ? s : "read error");
+            report(v, _("entry \"%s\" is damaged: %s"), q, s ? s : _("read error"));
             return r == ARCHIVE_FATAL ? -1 : 0;
         }
         if (len) {
             if (off != total) {
                 /* sparse/holes never occur in a zip; treat as damage */
-                report(v, "entry \"%s\" is damaged: unexpected data offset", q);
+                report(v, _("entry \"%s\" is damaged: unexpected data offset"), q);
                 return 0;
             }
             sbk_sha256_update(&h, buf, len);
@@ -160,7 +161,7 @@ static int stream_entry(Verify *v, struct archive *a, int idx, char **keep, size
         }
         if (r == ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, "entry \"%s\" is damaged: %s", q, s ? s : "CRC mismatch");
+            report(v, _("entry \"%s\" is damaged: %s"), q, s ? s : "CRC mismatch");
             damaged = 1;
         }
     }
@@ -187,7 +188,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
         goto done;
     if (r < 0) {
         const char *s = a ? archive_error_string(a) : NULL;
-        report(v, "libarchive cannot read the archive: %s", s ? s : sbk_strerror(r));
+        report(v, _("libarchive cannot read the archive: %s"), s ? s : sbk_strerror(r));
         goto done;
     }
     for (;;) {
@@ -200,7 +201,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
             goto done;
         if (r < ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, "damaged archive: %s", s ? s : "cannot read the next entry");
+            report(v, _("damaged archive: %s"), s ? s : "cannot read the next entry");
             if (r == ARCHIVE_FATAL)
                 goto done;
             continue;
@@ -214,7 +215,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
         sbk_bundle_quote(name, strlen(name), q, sizeof q);
         if (r == ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, "entry \"%s\": %s", q, s ? s : "warning");
+            report(v, _("entry \"%s\": %s"), q, s ? s : "warning");
         }
         int idx = find_record(d, name);
         if (archive_entry_filetype(e) != AE_IFREG)
@@ -230,7 +231,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
             goto done;
     }
     if (seen != d->n)
-        report(v, "libarchive sees %zu entries, the central directory lists %zu", seen, d->n);
+        report(v, _("libarchive sees %zu entries, the central directory lists %zu"), seen, d->n);
 done:
     archive_read_free(a);
     v->src = NULL;
@@ -275,7 +276,7 @@ static void check_manifest(Verify *v, const SbkZipDir *d)
     if (!v->read_ok[0] || !v->manifest)
         return; /* damaged entry, already reported */
     if (d->rec[0].usize > SBK_MANIFEST_MAX_BYTES) {
-        report(v, "manifest.json is too large (%llu bytes, limit %u)", (unsigned long long)d->rec[0].usize,
+        report(v, _("manifest.json is too large (%llu bytes, limit %u)"), (unsigned long long)d->rec[0].usize,
                SBK_MANIFEST_MAX_BYTES);
         return;
     }
@@ -288,25 +289,25 @@ static void check_manifest(Verify *v, const SbkZipDir *d)
         int idx = find_record(d, f->path);
         sbk_bundle_quote(f->path, strlen(f->path), q, sizeof q);
         if (idx < 0) {
-            report(v, "\"%s\" is listed in manifest.json but missing from the archive", q);
+            report(v, _("\"%s\" is listed in manifest.json but missing from the archive"), q);
             continue;
         }
         if ((int64_t)d->rec[idx].usize != f->size) {
-            report(v, "\"%s\" is %llu bytes, manifest.json says %lld", q,
+            report(v, _("\"%s\" is %llu bytes, manifest.json says %lld"), q,
                    (unsigned long long)d->rec[idx].usize, (long long)f->size);
             continue;
         }
         if (!v->read_ok[idx])
             continue; /* its damage is already reported */
         if (strcmp(v->sha[idx], f->sha256) != 0)
-            report(v, "\"%s\": SHA-256 does not match manifest.json (damaged or altered)", q);
+            report(v, _("\"%s\": SHA-256 does not match manifest.json (damaged or altered)"), q);
     }
     for (size_t i = 1; i < d->n; i++) {
         if (i == 1 && sbk_bundle_is_minisig(d->rec[i].name))
             continue; /* the signature, never listed */
         if (!sbk_manifest_find(m, d->rec[i].name)) {
             sbk_bundle_quote(d->rec[i].name, d->rec[i].name_len, q, sizeof q);
-            report(v, "entry \"%s\" is not listed in manifest.json", q);
+            report(v, _("entry \"%s\" is not listed in manifest.json"), q);
         }
     }
     check_signature(v, d, m);
@@ -339,12 +340,12 @@ int sbk_bundle_verify_signed(const char *path, const SbkTrust *trust, SbkSignInf
     int ret = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        ret = sbk_err_errno(&err, errno, "cannot open");
+        ret = sbk_err_errno(&err, errno, _("cannot open"));
         report(&v, "%s", err.msg);
         return ret;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        report(&v, "not a regular file");
+        report(&v, _("not a regular file"));
         close(fd);
         return SBK_EINVAL;
     }
@@ -358,7 +359,7 @@ int sbk_bundle_verify_signed(const char *path, const SbkTrust *trust, SbkSignInf
     v.bytes = calloc(d.n ? d.n : 1, sizeof *v.bytes);
     v.read_ok = calloc(d.n ? d.n : 1, sizeof *v.read_ok);
     if (!v.sha || !v.bytes || !v.read_ok) {
-        report(&v, "out of memory");
+        report(&v, _("out of memory"));
         ret = SBK_ENOMEM;
         goto done;
     }
@@ -370,7 +371,7 @@ int sbk_bundle_verify_signed(const char *path, const SbkTrust *trust, SbkSignInf
     if (v.io_errno) {
         /* Reported as its own line: what came before it may be damage
          * caused by the failing reads, so it is not a verdict either. */
-        ret = sbk_err_errno(&err, v.io_errno, "cannot read");
+        ret = sbk_err_errno(&err, v.io_errno, _("cannot read"));
         report(&v, "%s", err.msg);
         goto done;
     }

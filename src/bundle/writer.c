@@ -7,6 +7,7 @@
  * machine. Owner 0/0, mode 0644 regular, names flagged UTF-8, no comment. */
 #include "bundle_internal.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -26,24 +27,24 @@ static int archive_fail(struct archive *a, const char *out_path, const char *wha
 {
     int e = archive_errno(a);
     if (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EFBIG || e == EACCES)
-        return sbk_err_errno(err, e, "cannot write %s", out_path);
+        return sbk_err_errno(err, e, _("cannot write %s"), out_path);
     const char *s = archive_error_string(a);
-    return sbk_err(err, SBK_EIO, "cannot write %s: %s: %s", out_path, what, s ? s : "libarchive error");
+    return sbk_err(err, SBK_EIO, _("cannot write %s: %s: %s"), out_path, what, s ? s : "libarchive error");
 }
 
 static int check_inputs(const SbkBundleInput *in, const SbkBundleSlice *slices, size_t n, SbkError *err)
 {
     if (n > SBK_BUNDLE_MAX_ENTRIES)
-        return sbk_err(err, SBK_ELIMIT, "too many files for one bundle (%zu, at most %d)", n,
+        return sbk_err(err, SBK_ELIMIT, _("too many files for one bundle (%zu, at most %d)"), n,
                        SBK_BUNDLE_MAX_ENTRIES);
     for (size_t i = 0; i < n; i++) {
         if (!sbk_path_entry_ok(in[i].name))
-            return sbk_err(err, SBK_EINVAL, "bad entry name \"%.80s\"", in[i].name ? in[i].name : "(null)");
+            return sbk_err(err, SBK_EINVAL, _("bad entry name \"%.80s\""), in[i].name ? in[i].name : "(null)");
         if (!in[i].src_path && !in[i].data && !(slices && slices[i].fd >= 0) && in[i].len)
-            return sbk_err(err, SBK_EINVAL, "entry \"%s\" has neither a file nor data", in[i].name);
+            return sbk_err(err, SBK_EINVAL, _("entry \"%s\" has neither a file nor data"), in[i].name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(in[i].name, in[j].name) == 0)
-                return sbk_err(err, SBK_EINVAL, "entry \"%s\" is given twice", in[i].name);
+                return sbk_err(err, SBK_EINVAL, _("entry \"%s\" is given twice"), in[i].name);
     }
     return 0;
 }
@@ -71,7 +72,7 @@ static int copy_file(struct archive *a, const SbkBundleInput *in, const SbkBundl
     int64_t done = 0;
     while (done < size) {
         if (canceled(cancel))
-            return sbk_err(err, SBK_ECANCELED, "interrupted");
+            return sbk_err(err, SBK_ECANCELED, _("interrupted"));
         size_t want = size - done < COPY_BLOCK ? (size_t)(size - done) : COPY_BLOCK;
         int64_t base = sl ? sl->offset : 0;
         const char *what = in->src_path ? in->src_path : in->name;
@@ -79,10 +80,10 @@ static int copy_file(struct archive *a, const SbkBundleInput *in, const SbkBundl
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return sbk_err_errno(err, errno, "cannot read %s", what);
+            return sbk_err_errno(err, errno, _("cannot read %s"), what);
         }
         if (r == 0)
-            return sbk_err(err, SBK_EIO, "%s changed while it was being packed (it got shorter)", what);
+            return sbk_err(err, SBK_EIO, _("%s changed while it was being packed (it got shorter)"), what);
         la_ssize_t w = archive_write_data(a, buf, (size_t)r);
         if (w != r)
             return archive_fail(a, out_path, in->name, err);
@@ -102,15 +103,15 @@ static int write_one(struct archive *a, const SbkBundleInput *in, const SbkBundl
         struct stat st;
         fd = open(in->src_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            ret = sbk_err_errno(err, errno, "cannot open %s", in->src_path);
+            ret = sbk_err_errno(err, errno, _("cannot open %s"), in->src_path);
             goto done;
         }
         if (fstat(fd, &st) < 0) {
-            ret = sbk_err_errno(err, errno, "cannot read %s", in->src_path);
+            ret = sbk_err_errno(err, errno, _("cannot read %s"), in->src_path);
             goto done;
         }
         if (!S_ISREG(st.st_mode)) {
-            ret = sbk_err(err, SBK_EINVAL, "%s is not a regular file", in->src_path);
+            ret = sbk_err(err, SBK_EINVAL, _("%s is not a regular file"), in->src_path);
             goto done;
         }
         size = st.st_size;
@@ -122,7 +123,7 @@ static int write_one(struct archive *a, const SbkBundleInput *in, const SbkBundl
     }
     e = make_entry(in->name, size);
     if (!e) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     if (archive_write_header(a, e) != ARCHIVE_OK) {
@@ -142,7 +143,7 @@ static int write_one(struct archive *a, const SbkBundleInput *in, const SbkBundl
         size_t left = in->len;
         while (left > 0) {
             if (canceled(cancel)) {
-                ret = sbk_err(err, SBK_ECANCELED, "interrupted");
+                ret = sbk_err(err, SBK_ECANCELED, _("interrupted"));
                 goto done;
             }
             size_t chunk = left < COPY_BLOCK ? left : COPY_BLOCK;
@@ -185,7 +186,7 @@ int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, cons
     buf = malloc(COPY_BLOCK);
     a = archive_write_new();
     if (!buf || !a) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto fail;
     }
     if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
@@ -194,7 +195,7 @@ int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, cons
         archive_write_set_format_option(a, "zip", "hdrcharset", "UTF-8") != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(a, 65536) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
-        ret = sbk_err(err, SBK_EIO, "cannot set up the zip writer: %s", archive_error_string(a));
+        ret = sbk_err(err, SBK_EIO, _("cannot set up the zip writer: %s"), archive_error_string(a));
         goto fail;
     }
     ret = sbk_atomic_open(&af, out_path, err);
@@ -206,7 +207,7 @@ int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, cons
     }
     for (size_t i = 0; i < n; i++) {
         if (canceled(cancel)) {
-            ret = sbk_err(err, SBK_ECANCELED, "interrupted");
+            ret = sbk_err(err, SBK_ECANCELED, _("interrupted"));
             goto fail;
         }
         ret = write_one(a, &in[i], slices && slices[i].fd >= 0 ? &slices[i] : NULL, buf, out_path, cancel, err);
@@ -223,7 +224,7 @@ int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, cons
     buf = NULL;
     sbk_bundle_locale_leave(&loc);
     if (canceled(cancel)) {
-        ret = sbk_err(err, SBK_ECANCELED, "interrupted");
+        ret = sbk_err(err, SBK_ECANCELED, _("interrupted"));
         goto fail;
     }
     return sbk_atomic_commit(&af, err);

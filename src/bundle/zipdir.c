@@ -5,6 +5,7 @@
  * nothing here trusts a length read from the file. */
 #include "bundle_internal.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,9 +37,9 @@ static int read_at(int fd, void *buf, size_t len, int64_t off, SbkError *err)
     /* sbk_pread_all says -EIO both for the end of the file and for a
      * failing read: only the first is damage (a short file). */
     if (e == -EIO && (fstat(fd, &st) < 0 || (int64_t)st.st_size < off + (int64_t)len))
-        return sbk_err(err, SBK_EDAMAGED, "truncated: the file ends early");
+        return sbk_err(err, SBK_EDAMAGED, _("truncated: the file ends early"));
     if (e < 0)
-        return sbk_err_errno(err, -e, "cannot read");
+        return sbk_err_errno(err, -e, _("cannot read"));
     return 0;
 }
 
@@ -76,7 +77,7 @@ static int find_eocd(int fd, int64_t size, int64_t *pos, int64_t *end, SbkError 
     int ret = 0;
     int64_t best = -1, best_end = 0;
     if (!buf)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     ret = read_at(fd, buf, (size_t)tail, size - tail, err);
     if (ret < 0)
         goto done;
@@ -95,7 +96,7 @@ static int find_eocd(int fd, int64_t size, int64_t *pos, int64_t *end, SbkError 
         }
     }
     if (best < 0) {
-        ret = sbk_err(err, SBK_EDAMAGED, "truncated: the end of the archive is missing");
+        ret = sbk_err(err, SBK_EDAMAGED, _("truncated: the end of the archive is missing"));
         goto done;
     }
     *pos = best;
@@ -129,17 +130,17 @@ static int read_eocd(int fd, SbkZipDir *d, int64_t pos, uint64_t *entries, SbkEr
         has_loc = memcmp(loc, "PK\6\7", 4) == 0;
     }
     if (saturated && !has_loc)
-        return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is missing");
+        return sbk_err(err, SBK_EDAMAGED, _("the ZIP64 end of central directory is missing"));
     if (has_loc) {
         unsigned char r[EOCD64_SIZE];
         uint64_t c_n = n, c_size = cd_size, c_off = cd_off;
         uint64_t off64 = le64(loc + 8);
         if (off64 > (uint64_t)(pos - EOCD64_LOC_SIZE - EOCD64_SIZE))
-            return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is damaged");
+            return sbk_err(err, SBK_EDAMAGED, _("the ZIP64 end of central directory is damaged"));
         if ((ret = read_at(fd, r, sizeof r, (int64_t)off64, err)) < 0)
             return ret;
         if (memcmp(r, "PK\6\6", 4) != 0)
-            return sbk_err(err, SBK_EDAMAGED, "the ZIP64 end of central directory is damaged");
+            return sbk_err(err, SBK_EDAMAGED, _("the ZIP64 end of central directory is damaged"));
         disk = (uint16_t)(le32(r + 16) ? 1 : 0);
         cd_disk = (uint16_t)(le32(r + 20) ? 1 : 0);
         n_disk = le64(r + 24);
@@ -152,21 +153,21 @@ static int read_eocd(int fd, SbkZipDir *d, int64_t pos, uint64_t *entries, SbkEr
         if ((c_n != 0xffff && c_n != n) || (c_size != 0xffffffffu && c_size != cd_size) ||
             (c_off != 0xffffffffu && c_off != cd_off))
             return sbk_err(err, SBK_EDAMAGED,
-                           "the two end of central directory records disagree");
+                           _("the two end of central directory records disagree"));
     }
     if (disk != 0 || cd_disk != 0 || n_disk != n)
-        return sbk_err(err, SBK_EUNSUPPORTED, "split (multi-part) archives are not supported");
+        return sbk_err(err, SBK_EUNSUPPORTED, _("split (multi-part) archives are not supported"));
     if (cd_off > (uint64_t)cd_end || cd_size > (uint64_t)cd_end - cd_off)
-        return sbk_err(err, SBK_EDAMAGED, "truncated or damaged central directory");
+        return sbk_err(err, SBK_EDAMAGED, _("truncated or damaged central directory"));
     if (cd_off + cd_size != (uint64_t)cd_end)
         return sbk_err(err, SBK_EDAMAGED,
-                       "damaged central directory (%lld unexpected bytes before the end record)",
+                       _("damaged central directory (%lld unexpected bytes before the end record)"),
                        (long long)((uint64_t)cd_end - cd_off - cd_size));
     if (n > SBK_BUNDLE_MAX_ENTRIES)
-        return sbk_err(err, SBK_ELIMIT, "too many entries (%llu, at most %d)", (unsigned long long)n,
+        return sbk_err(err, SBK_ELIMIT, _("too many entries (%llu, at most %d)"), (unsigned long long)n,
                        SBK_BUNDLE_MAX_ENTRIES);
     if (cd_size > MAX_CD_BYTES)
-        return sbk_err(err, SBK_ELIMIT, "central directory too large (%llu bytes)",
+        return sbk_err(err, SBK_ELIMIT, _("central directory too large (%llu bytes)"),
                        (unsigned long long)cd_size);
     d->cd_offset = (int64_t)cd_off;
     d->cd_size = (int64_t)cd_size;
@@ -216,14 +217,14 @@ static int parse_cd(const unsigned char *cd, size_t cd_len, SbkZipDir *d, size_t
     size_t off = 0;
     d->rec = calloc(n ? n : 1, sizeof *d->rec);
     if (!d->rec)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < n; i++) {
         if (off + CDH_SIZE > cd_len || memcmp(cd + off, "PK\1\2", 4) != 0)
-            return sbk_err(err, SBK_EDAMAGED, "damaged central directory (record %zu)", i + 1);
+            return sbk_err(err, SBK_EDAMAGED, _("damaged central directory (record %zu)"), i + 1);
         const unsigned char *h = cd + off;
         size_t nlen = le16(h + 28), xlen = le16(h + 30), clen = le16(h + 32);
         if (off + CDH_SIZE + nlen + xlen + clen > cd_len)
-            return sbk_err(err, SBK_EDAMAGED, "damaged central directory (record %zu)", i + 1);
+            return sbk_err(err, SBK_EDAMAGED, _("damaged central directory (record %zu)"), i + 1);
         SbkZipRecord *r = &d->rec[i];
         d->n = i + 1;
         r->made_by = le16(h + 4);
@@ -238,15 +239,15 @@ static int parse_cd(const unsigned char *cd, size_t cd_len, SbkZipDir *d, size_t
         r->name_len = nlen;
         r->name = malloc(nlen + 1);
         if (!r->name)
-            return sbk_err(err, SBK_ENOMEM, "out of memory");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory"));
         memcpy(r->name, h + CDH_SIZE, nlen);
         r->name[nlen] = '\0';
         if (apply_zip64(r, h + CDH_SIZE + nlen, xlen, le16(h + 34) == 0xffff) < 0)
-            return sbk_err(err, SBK_EDAMAGED, "damaged central directory (record %zu)", i + 1);
+            return sbk_err(err, SBK_EDAMAGED, _("damaged central directory (record %zu)"), i + 1);
         off += CDH_SIZE + nlen + xlen + clen;
     }
     if (off != cd_len)
-        return sbk_err(err, SBK_EDAMAGED, "damaged central directory (%zu records expected)", n);
+        return sbk_err(err, SBK_EDAMAGED, _("damaged central directory (%zu records expected)"), n);
     return 0;
 }
 
@@ -260,7 +261,7 @@ static int locate_data(int fd, SbkZipDir *d, SbkError *err)
         SbkZipRecord *r = &d->rec[i];
         sbk_bundle_quote(r->name, r->name_len, q, sizeof q);
         if (r->lho > (uint64_t)d->cd_offset || (uint64_t)d->cd_offset - r->lho < LFH_SIZE)
-            return sbk_err(err, SBK_EDAMAGED, "entry \"%s\": local header is outside the archive", q);
+            return sbk_err(err, SBK_EDAMAGED, _("entry \"%s\": local header is outside the archive"), q);
         size_t want = LFH_SIZE + (r->name_len < 256 ? r->name_len : 256);
         if ((uint64_t)d->cd_offset - r->lho < want)
             want = (size_t)((uint64_t)d->cd_offset - r->lho);
@@ -268,20 +269,20 @@ static int locate_data(int fd, SbkZipDir *d, SbkError *err)
         if (ret < 0)
             return ret;
         if (memcmp(h, "PK\3\4", 4) != 0)
-            return sbk_err(err, SBK_EDAMAGED, "entry \"%s\": local header is missing or damaged", q);
+            return sbk_err(err, SBK_EDAMAGED, _("entry \"%s\": local header is missing or damaged"), q);
         size_t nlen = le16(h + 26), xlen = le16(h + 28);
         if (nlen != r->name_len || want < LFH_SIZE + nlen ||
             memcmp(h + LFH_SIZE, r->name, nlen) != 0)
             return sbk_err(err, SBK_EDAMAGED,
-                           "entry \"%s\": local header does not match the central directory", q);
+                           _("entry \"%s\": local header does not match the central directory"), q);
         if (le16(h + 8) != r->method)
             return sbk_err(err, SBK_EDAMAGED,
-                           "entry \"%s\": local header does not match the central directory", q);
+                           _("entry \"%s\": local header does not match the central directory"), q);
         uint64_t data = r->lho + LFH_SIZE + nlen + xlen;
         if (data > (uint64_t)d->cd_offset || r->csize > (uint64_t)d->cd_offset - data)
-            return sbk_err(err, SBK_EDAMAGED, "entry \"%s\": data runs past the end of the archive", q);
+            return sbk_err(err, SBK_EDAMAGED, _("entry \"%s\": data runs past the end of the archive"), q);
         if (r->method == 0 && r->csize != r->usize)
-            return sbk_err(err, SBK_EDAMAGED, "entry \"%s\": stored sizes disagree", q);
+            return sbk_err(err, SBK_EDAMAGED, _("entry \"%s\": stored sizes disagree"), q);
         r->data_offset = (int64_t)data;
     }
     return 0;
@@ -297,11 +298,11 @@ int sbk_zipdir_read(int fd, int64_t file_size, SbkZipDir *d, SbkError *err)
     uint64_t n = 0;
     int64_t pos = 0, end = 0;
     if (file_size == 0)
-        return sbk_err(err, SBK_EDAMAGED, "empty file, not a zip archive");
+        return sbk_err(err, SBK_EDAMAGED, _("empty file, not a zip archive"));
     if ((ret = read_at(fd, magic, file_size < 4 ? (size_t)file_size : 4, 0, err)) < 0)
         return ret;
     if (magic[0] != 'P' || magic[1] != 'K')
-        return sbk_err(err, SBK_EDAMAGED, "not a zip archive");
+        return sbk_err(err, SBK_EDAMAGED, _("not a zip archive"));
     if ((ret = find_eocd(fd, file_size, &pos, &end, err)) < 0)
         return ret;
     d->end_offset = end;
@@ -310,7 +311,7 @@ int sbk_zipdir_read(int fd, int64_t file_size, SbkZipDir *d, SbkError *err)
         return ret;
     cd = malloc(d->cd_size ? (size_t)d->cd_size : 1);
     if (!cd)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     if ((ret = read_at(fd, cd, (size_t)d->cd_size, d->cd_offset, err)) < 0)
         goto done;
     if ((ret = parse_cd(cd, (size_t)d->cd_size, d, (size_t)n, err)) < 0)
@@ -344,17 +345,17 @@ const char *sbk_zipdir_record_problem(const SbkZipRecord *r, char *buf, size_t n
     if (r->name_len && r->name[r->name_len - 1] == '/')
         dos_dir = 1;
     if (S_ISDIR(mode) || dos_dir)
-        snprintf(buf, n, "entry \"%s\" is a directory", q);
+        snprintf(buf, n, _("entry \"%s\" is a directory"), q);
     else if (S_ISLNK(mode))
-        snprintf(buf, n, "entry \"%s\" is a symbolic link", q);
+        snprintf(buf, n, _("entry \"%s\" is a symbolic link"), q);
     else if ((mode & S_IFMT) != 0 && !S_ISREG(mode))
-        snprintf(buf, n, "entry \"%s\" is not a regular file", q);
+        snprintf(buf, n, _("entry \"%s\" is not a regular file"), q);
     else if (strlen(r->name) != r->name_len || !sbk_path_entry_ok(r->name))
-        snprintf(buf, n, "entry \"%s\" has an unsafe name", q);
+        snprintf(buf, n, _("entry \"%s\" has an unsafe name"), q);
     else if (r->flags & 1)
-        snprintf(buf, n, "entry \"%s\" is encrypted", q);
+        snprintf(buf, n, _("entry \"%s\" is encrypted"), q);
     else if (r->method != 0 && r->method != 8)
-        snprintf(buf, n, "entry \"%s\" uses compression method %u, which sabak does not read", q,
+        snprintf(buf, n, _("entry \"%s\" uses compression method %u, which sabak does not read"), q,
                  r->method);
     else
         return NULL;
@@ -367,9 +368,9 @@ const char *sbk_zipdir_minisig_problem(const SbkZipDir *d)
         if (!sbk_bundle_is_minisig(d->rec[i].name))
             continue;
         if (i == 0)
-            return SBK_MINISIG_NAME " comes before manifest.json (the signature must follow it)";
+            return _("manifest.json.minisig comes before manifest.json (the signature must follow it)");
         if (i != 1 || strcmp(d->rec[0].name, SBK_MANIFEST_NAME) != 0)
-            return SBK_MINISIG_NAME " is not right after manifest.json";
+            return _("manifest.json.minisig is not right after manifest.json");
     }
     return NULL;
 }

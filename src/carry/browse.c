@@ -15,6 +15,7 @@
 #include "sabak/core.h"
 #include "sabak/embed.h"
 #include "sabak/lesson.h"
+#include "sabak/i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -163,27 +164,27 @@ static int write_file(const char *path, const void *data, size_t len, int from_f
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return sbk_err_errno(err, errno, "cannot write %s", path);
+        return sbk_err_errno(err, errno, _("cannot write %s"), path);
     int ret = 0, e;
     if (from_fd < 0) {
         if ((e = sbk_write_all(fd, data, len)) < 0)
-            ret = sbk_err_errno(err, -e, "cannot write %s", path);
+            ret = sbk_err_errno(err, -e, _("cannot write %s"), path);
     } else {
         char *buf = malloc(1 << 20);
         if (!buf)
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         for (size_t done = 0; ret == 0 && done < len;) {
             size_t n = len - done < (1 << 20) ? len - done : (1 << 20);
             if ((e = sbk_pread_all(from_fd, buf, n, off + (off_t)done)) < 0)
-                ret = sbk_err_errno(err, -e, "cannot read the bundle");
+                ret = sbk_err_errno(err, -e, _("cannot read the bundle"));
             else if ((e = sbk_write_all(fd, buf, n)) < 0)
-                ret = sbk_err_errno(err, -e, "cannot write %s", path);
+                ret = sbk_err_errno(err, -e, _("cannot write %s"), path);
             done += n;
         }
         free(buf);
     }
     if (ret == 0 && fsync(fd) < 0)
-        ret = sbk_err_errno(err, errno, "cannot write %s", path);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), path);
     close(fd);
     return ret;
 }
@@ -242,7 +243,7 @@ static int remap_player(const char *html, size_t len, json_t *man, char **names,
     char *mj = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(m);
     if (!mj)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     int ret = sbk_carry_player_set_manifest(html, len, mj, out, out_len, err);
     free(mj);
     return ret;
@@ -258,7 +259,7 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
     size_t n = 0, mlen = 0;
     int ret;
     if (!dname)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     snprintf(lessons, sizeof lessons, "%s/lessons", sabak_dir);
     snprintf(final, sizeof final, "%s/%s", lessons, dname);
     free(dname);
@@ -274,13 +275,13 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
     n = (size_t)bd->manifest->n_files;
     names = calloc(n + 1, sizeof *names);
     if (!man || !names) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     for (size_t i = 0; i < n; i++)
         names[i] = bd->manifest->files[i].path;
     if (!(safe = safe_paths(names, n))) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     char path[2400];
@@ -289,7 +290,7 @@ int sbk_carry_browse_unpack(CarryRun *r, const char *sabak_dir, const CarryBundl
         const SbkBundleEntry *e = sbk_bundle_find(bd, f->path);
         snprintf(path, sizeof path, "%s/%s", final, safe[i]);
         if (!e || (ret = make_parents(final, safe[i], err)) < 0) {
-            ret = e ? ret : sbk_err(err, SBK_EDAMAGED, "%s: no entry %s", b->name, f->path);
+            ret = e ? ret : sbk_err(err, SBK_EDAMAGED, _("%s: no entry %s"), b->name, f->path);
             goto done;
         }
         sbk_carry_progress(r, "unpack", b->name, (int64_t)i, (int64_t)n, 0);
@@ -427,7 +428,7 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
     snprintf(lessons, sizeof lessons, "%s/lessons", sabak_dir);
     const SbkEmbeddedFile *tpl = sbk_embed_find(sbk_carry_assets, "offline/catalog.html");
     if (!tpl)
-        return sbk_err(err, SBK_EIO, "this sabak was built without the drive catalog page");
+        return sbk_err(err, SBK_EIO, _("this sabak was built without the drive catalog page"));
     json_t **list = NULL;
     size_t n = 0, cap = 0;
     DIR *d = opendir(lessons);
@@ -468,19 +469,19 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
     char *data = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (!data)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     static const char mark[] = "{{SABAK_DATA}}";
     const char *t = (const char *)tpl->data, *at = strstr(t, mark);
     if (!at) {
         free(data);
-        return sbk_err(err, SBK_EIO, "the catalog page template has no %s", mark);
+        return sbk_err(err, SBK_EIO, _("the catalog page template has no %s"), mark);
     }
     size_t dlen = strlen(data), before = (size_t)(at - t);
     size_t after = tpl->len - before - (sizeof mark - 1);
     char *page = malloc(before + 2 * dlen + after + 1), *o = page;
     if (!page) {
         free(data);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     memcpy(o, t, before);
     o += before;
@@ -494,7 +495,7 @@ int sbk_carry_browse_catalog(const char *sabak_dir, SbkError *err)
     free(data);
     char *out = sbk_path_join(sabak_dir, "index.html");
     int ret = out ? sbk_atomic_write_file(out, page, (size_t)(o - page), err)
-                  : sbk_err(err, SBK_ENOMEM, "out of memory");
+                  : sbk_err(err, SBK_ENOMEM, _("out of memory"));
     free(out);
     free(page);
     size_t i;

@@ -6,6 +6,7 @@
  * the source. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,11 +74,11 @@ static int copy_data(CarryRun *r, int sfd, int pfd, int64_t start, int64_t size,
         r->t0 = sbk_carry_now();
     for (int64_t off = start; off < size;) {
         if (sbk_carry_canceled(r))
-            return sbk_err(err, SBK_ECANCELED, "interrupted");
+            return sbk_err(err, SBK_ECANCELED, _("interrupted"));
         size_t want = size - off < BLOCK ? (size_t)(size - off) : BLOCK;
         int e = sbk_pread_all(sfd, buf, want, off);
         if (e < 0)
-            return sbk_err_errno(err, -e, "cannot read %s", name);
+            return sbk_err_errno(err, -e, _("cannot read %s"), name);
         ssize_t w;
         size_t put = 0;
         while (put < want) {
@@ -86,11 +87,11 @@ static int copy_data(CarryRun *r, int sfd, int pfd, int64_t start, int64_t size,
                 continue;
             if (w < 0 && (errno == ENOSPC || errno == EDQUOT))
                 return sbk_err(err, SBK_ENOSPC,
-                               "the drive is full: %s could not be written completely "
-                               "(nothing of it is kept; free some room and run again)",
+                               _("the drive is full: %s could not be written completely "
+                               "(nothing of it is kept; free some room and run again)"),
                                name);
             if (w < 0)
-                return sbk_err_errno(err, errno, "cannot write %s", name);
+                return sbk_err_errno(err, errno, _("cannot write %s"), name);
             put += (size_t)w;
         }
         off += (int64_t)want;
@@ -99,7 +100,7 @@ static int copy_data(CarryRun *r, int sfd, int pfd, int64_t start, int64_t size,
         r->all_done += (int64_t)want;
         if (since_sync >= SYNC_EVERY) {
             if (fdatasync(pfd) < 0)
-                return sbk_err_errno(err, errno, "cannot write %s", name);
+                return sbk_err_errno(err, errno, _("cannot write %s"), name);
             posix_fadvise(pfd, 0, 0, POSIX_FADV_DONTNEED);
             since_sync = 0;
         }
@@ -116,27 +117,27 @@ int sbk_carry_copy_bundle(CarryRun *r, const char *src, const char *dir, const c
     int sfd = -1, pfd = -1, ret, keep_part = 0;
     struct stat st;
     if (!part || !final || !b1 || !b2) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     sfd = open(src, O_RDONLY | O_CLOEXEC);
     if (sfd < 0 || fstat(sfd, &st) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot read %s", src);
+        ret = sbk_err_errno(err, errno, _("cannot read %s"), src);
         goto done;
     }
     posix_fadvise(sfd, 0, 0, POSIX_FADV_SEQUENTIAL);
     pfd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (pfd < 0) {
-        ret = sbk_err_errno(err, errno, "cannot write %s", part);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), part);
         goto done;
     }
     int64_t start = resume ? resumable_prefix(pfd, sfd, st.st_size, b1, b2) : 0;
     if (ftruncate(pfd, start) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot write %s", part);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), part);
         goto done;
     }
     if (start > 0)
-        sbk_carry_event(r, SBK_CARRY_RESUMED, final_name, "continued from byte %lld of %lld (%d%%)",
+        sbk_carry_event(r, SBK_CARRY_RESUMED, final_name, _("continued from byte %lld of %lld (%d%%)"),
                     (long long)start, (long long)st.st_size, (int)(start * 100 / st.st_size));
     r->all_done += start;
     keep_part = resume;
@@ -146,7 +147,7 @@ int sbk_carry_copy_bundle(CarryRun *r, const char *src, const char *dir, const c
     if (ret < 0)
         goto done;
     if (fsync(pfd) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot write %s", part);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), part);
         keep_part = ret != SBK_ENOSPC && resume;
         goto done;
     }
@@ -160,22 +161,22 @@ int sbk_carry_copy_bundle(CarryRun *r, const char *src, const char *dir, const c
         keep_part = 0;
         FirstProblem sp = {0};
         if (sbk_bundle_verify_signed(src, r->trust, NULL, on_problem, &sp, NULL) != 0)
-            ret = sbk_err(err, SBK_EDAMAGED, "%s is damaged: %s", src, sp.line);
+            ret = sbk_err(err, SBK_EDAMAGED, _("%s is damaged: %s"), src, sp.line);
         else
             ret = sbk_err(err, SBK_EDAMAGED,
-                          "%s: the copy read back from the drive is damaged (%s); the drive "
-                          "may be failing or was unplugged",
+                          _("%s: the copy read back from the drive is damaged (%s); the drive "
+                          "may be failing or was unplugged"),
                           final_name, fp.line);
         goto done;
     }
     if (r->require_trusted && si.state != SBK_SIG_TRUSTED) {
         /* checked before copying too: the drive changed in between */
-        ret = sbk_err(err, SBK_EINVAL, "%s: not signed by a trusted key", final_name);
+        ret = sbk_err(err, SBK_EINVAL, _("%s: not signed by a trusted key"), final_name);
         goto done;
     }
     sbk_carry_progress(r, "verify", final_name, st.st_size, st.st_size, 1);
     if (rename(part, final) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot create %s", final);
+        ret = sbk_err_errno(err, errno, _("cannot create %s"), final);
         goto done;
     }
     sbk_carry_fsync_dir(dir);

@@ -7,6 +7,7 @@
  * dir), remove older versions from the drive, then the browsable copy. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -92,7 +93,7 @@ static void remove_older(CarryRun *r, const char *sabak_dir, const Item *it)
     for (size_t i = 0; i < n; i++)
         if (strcmp(d[i].id, it->lib->id) == 0 && d[i].version < it->lib->version &&
             unlink(d[i].path) == 0)
-            sbk_carry_event(r, SBK_CARRY_REPLACED, d[i].name, "older version removed from the drive");
+            sbk_carry_event(r, SBK_CARRY_REPLACED, d[i].name, _("older version removed from the drive"));
     sbk_carry_fsync_dir(sabak_dir);
     sbk_carry_list_free(&d, n);
 }
@@ -141,10 +142,10 @@ static int plan(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
     char *wd = NULL;
     int ret = 0;
     if (!items)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < o->n_lessons; i++)
         if (!newest(lib, n_lib, o->lessons[i])) {
-            ret = sbk_err(err, SBK_ENOENT, "the library %s has no lesson \"%s\"", o->library,
+            ret = sbk_err(err, SBK_ENOENT, _("the library %s has no lesson \"%s\""), o->library,
                           o->lessons[i]);
             goto fail;
         }
@@ -161,7 +162,7 @@ static int plan(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
         it->lib = b;
         it->name = sbk_carry_bundle_filename(b->id, b->version, plus);
         if (!it->name) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             goto fail;
         }
         if (*plus) {
@@ -171,7 +172,7 @@ static int plan(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
             }
             it->src = sbk_path_join(wd, it->name);
             if (!it->src) {
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
                 goto fail;
             }
             sbk_carry_progress(r, "reduce", it->name, 0, 1, 1);
@@ -225,7 +226,7 @@ static int choose(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
     if (fs->free_bytes < 0) {
         room = INT64_MAX; /* a full drive still fails cleanly, mid-copy */
         sbk_carry_event(r, SBK_CARRY_NOTE, o->mount,
-                        "this %s drive does not report its free space; copying anyway",
+                        _("this %s drive does not report its free space; copying anyway"),
                         fs->type);
     }
     CarryOffice *of = NULL;
@@ -236,8 +237,8 @@ static int choose(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
             return ret;
         if (n_of == 0)
             return sbk_err(err, SBK_ENOENT,
-                           "no office has written to this drive yet (%s/offices/ is empty): "
-                           "import from it at an office first, or export without --for-offices",
+                           _("no office has written to this drive yet (%s/offices/ is empty): "
+                           "import from it at an office first, or export without --for-offices"),
                            sabak_dir);
         qsort(items, n, sizeof *items, cmp_newest_first);
     }
@@ -245,18 +246,18 @@ static int choose(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
         Item *it = &items[i];
         if (fs->fat && it->size > SBK_FAT_MAX_FILE) {
             ret = sbk_err(err, SBK_ELIMIT,
-                          "%s is %.1f GiB, too big for this %s drive (FAT32 holds files under "
-                          "4 GiB): export it with --tiers low,audio, or format the drive as exFAT",
+                          _("%s is %.1f GiB, too big for this %s drive (FAT32 holds files under "
+                          "4 GiB): export it with --tiers low,audio, or format the drive as exFAT"),
                           it->name, (double)it->size / 1073741824.0, fs->type);
             goto done;
         }
         if (o->for_offices && !office_needs(of, n_of, it->lib)) {
-            sbk_carry_event(r, SBK_CARRY_SKIPPED, it->name, "every office on the drive has it");
+            sbk_carry_event(r, SBK_CARRY_SKIPPED, it->name, _("every office on the drive has it"));
             continue;
         }
         if (o->for_offices && need + it->cost > room) {
             sbk_carry_event(r, SBK_CARRY_LEFT_OUT, it->name,
-                        "does not fit: needs %.1f MB, %.1f MB left on the drive",
+                        _("does not fit: needs %.1f MB, %.1f MB left on the drive"),
                         (double)it->cost / 1e6, (double)(room - need > 0 ? room - need : 0) / 1e6);
             continue;
         }
@@ -265,9 +266,9 @@ static int choose(const SbkExportOptions *o, CarryRun *r, const char *sabak_dir,
     }
     if (need > room) {
         ret = sbk_err(err, SBK_ENOSPC,
-                      "the drive has %.1f MB free but these lessons need %.1f MB (and %.1f MB "
+                      _("the drive has %.1f MB free but these lessons need %.1f MB (and %.1f MB "
                       "kept free): choose fewer with --lesson, add --tiers low,audio, or "
-                      "--no-browsable",
+                      "--no-browsable"),
                       (double)fs->free_bytes / 1e6, (double)need / 1e6, (double)margin / 1e6);
         goto done;
     }
@@ -287,10 +288,10 @@ int sbk_carry_export(const SbkExportOptions *o, const SbkCarryCallbacks *cb, Sbk
     char *sabak_dir = sbk_path_join(o->mount, "sabak");
     int ret;
     if (!sabak_dir)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     if (o->tiers && !tiers_ok(o->tiers, plus, sizeof plus)) {
-        ret = sbk_err(err, SBK_EINVAL, "--tiers \"%s\": give tier names separated by commas, "
-                      "e.g. low,audio", o->tiers);
+        ret = sbk_err(err, SBK_EINVAL, _("--tiers \"%s\": give tier names separated by commas, "
+                      "e.g. low,audio"), o->tiers);
         goto done;
     }
     if ((ret = sbk_carry_fs_info(o->mount, &fs, err)) < 0 ||
@@ -299,7 +300,7 @@ int sbk_carry_export(const SbkExportOptions *o, const SbkCarryCallbacks *cb, Sbk
         (ret = sbk_carry_list_dir(sabak_dir, &r, &drive, &n_drive, err)) < 0)
         goto done;
     if (n_lib == 0) {
-        ret = sbk_err(err, SBK_ENOENT, "the library %s holds no lesson bundles", o->library);
+        ret = sbk_err(err, SBK_ENOENT, _("the library %s holds no lesson bundles"), o->library);
         goto done;
     }
     if ((ret = plan(o, &r, sabak_dir, lib, n_lib, drive, n_drive, plus, &items, &n_items, err)) < 0 ||
@@ -313,13 +314,13 @@ int sbk_carry_export(const SbkExportOptions *o, const SbkCarryCallbacks *cb, Sbk
         if (!it->chosen)
             continue;
         if (it->on_drive) {
-            sbk_carry_event(&r, SBK_CARRY_SKIPPED, it->name, "already on the drive");
+            sbk_carry_event(&r, SBK_CARRY_SKIPPED, it->name, _("already on the drive"));
         } else {
             char part[300];
             snprintf(part, sizeof part, "%s.part", it->name);
             if ((ret = sbk_carry_copy_bundle(&r, it->src, sabak_dir, part, it->name, 1, err)) < 0)
                 break;
-            sbk_carry_event(&r, SBK_CARRY_COPIED, it->name, "written and verified (%.1f MB)",
+            sbk_carry_event(&r, SBK_CARRY_COPIED, it->name, _("written and verified (%.1f MB)"),
                         (double)it->size / 1e6);
         }
         remove_older(&r, sabak_dir, it);
@@ -327,7 +328,7 @@ int sbk_carry_export(const SbkExportOptions *o, const SbkCarryCallbacks *cb, Sbk
             CarryBundle db;
             char *p = sbk_path_join(sabak_dir, it->name);
             if (!p) {
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
                 break;
             }
             ret = sbk_carry_bundle_load(p, &db, err);

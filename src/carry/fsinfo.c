@@ -7,6 +7,7 @@
  * number is the fallback when /proc is not there. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -92,9 +93,9 @@ int sbk_carry_fs_info(const char *path, SbkFsInfo *out, SbkError *err)
     struct statvfs sv;
     struct statfs sf;
     if (stat(path, &st) < 0)
-        return sbk_err_errno(err, errno, "cannot use %s", path);
+        return sbk_err_errno(err, errno, _("cannot use %s"), path);
     if (statvfs(path, &sv) < 0)
-        return sbk_err_errno(err, errno, "cannot read the free space of %s", path);
+        return sbk_err_errno(err, errno, _("cannot read the free space of %s"), path);
     out->free_bytes = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
     out->total_bytes = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
     if (sv.f_blocks == 0) /* e.g. fusefat reports no sizes at all: unknown */

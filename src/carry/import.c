@@ -3,6 +3,7 @@
  * filesystem) before it is renamed into place, then the drive sync step. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +30,7 @@ static void cleanup(CarryRun *r, const char *library)
             continue;
         char *p = sbk_path_join(library, de->d_name);
         if (p && unlinkat(dirfd(d), de->d_name, 0) == 0) {
-            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, "removed what an interrupted import left");
+            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, _("removed what an interrupted import left"));
             removed = 1;
         }
         free(p);
@@ -47,7 +48,7 @@ static void cleanup(CarryRun *r, const char *library)
                          (a->version == b->version && a->reduced && !b->reduced &&
                           strcmp(a->reduced_from, b->manifest_sha) == 0));
             if (older && unlink(a->path) == 0) {
-                sbk_carry_event(r, SBK_CARRY_REPLACED, a->name, "replaced by %s", b->name);
+                sbk_carry_event(r, SBK_CARRY_REPLACED, a->name, _("replaced by %s"), b->name);
                 removed = 1;
             }
         }
@@ -87,7 +88,7 @@ static int add_dir(CarryRun *r, Cands *c, const char *dir, SbkError *err)
     int ret = sbk_carry_list_dir(dir, r, &list, &n, err);
     for (size_t i = 0; ret == 0 && i < n; i++)
         if (cand_add(c, &list[i]) < 0)
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < n; i++)
         if (ret < 0)
             sbk_carry_bundle_clear(&list[i]);
@@ -108,11 +109,11 @@ static int collect(const SbkImportOptions *o, CarryRun *r, Cands *c, SbkError *e
         struct stat st;
         int ret = 0;
         if (stat(s, &st) < 0)
-            return sbk_err_errno(err, errno, "cannot read %s", s);
+            return sbk_err_errno(err, errno, _("cannot read %s"), s);
         if (S_ISDIR(st.st_mode)) {
             char *sd = sbk_path_join(s, "sabak");
             if (!sd)
-                return sbk_err(err, SBK_ENOMEM, "out of memory");
+                return sbk_err(err, SBK_ENOMEM, _("out of memory"));
             if (is_dir(sd))
                 ret = add_dir(r, c, sd, err); /* a drive: its sabak/ folder first */
             free(sd);
@@ -125,7 +126,7 @@ static int collect(const SbkImportOptions *o, CarryRun *r, Cands *c, SbkError *e
                 return ret;
             }
             if (cand_add(c, &b) < 0)
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         }
         if (ret < 0)
             return ret;
@@ -159,23 +160,23 @@ static int decide(CarryRun *r, const CarryBundle *lib, size_t n_lib, const Cands
         if (i != ci && strcmp(c->v[i].id, b->id) == 0 &&
             (c->v[i].version > b->version ||
              (c->v[i].version == b->version && b->reduced && !c->v[i].reduced))) {
-            sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, "%s is also there", c->v[i].name);
+            sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, _("%s is also there"), c->v[i].name);
             return 0;
         }
     int maxv = lib_max_version(lib, n_lib, b->id);
     if (maxv > b->version) {
-        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, "the library has the newer version %d", maxv);
+        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, _("the library has the newer version %d"), maxv);
         return 0;
     }
     const CarryBundle *l = lib_same_version(lib, n_lib, b);
     if (!l)
         return 1;
     if (strcmp(l->manifest_sha, b->manifest_sha) == 0) {
-        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, "already in the library");
+        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, _("already in the library"));
         return 0;
     }
     if (b->reduced && (strcmp(b->reduced_from, l->manifest_sha) == 0 || l->reduced)) {
-        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, "the library already has %s", l->name);
+        sbk_carry_event(r, SBK_CARRY_SKIPPED, b->name, _("the library already has %s"), l->name);
         return 0;
     }
     if (l->reduced && !b->reduced && strcmp(l->reduced_from, b->manifest_sha) == 0)
@@ -185,8 +186,8 @@ static int decide(CarryRun *r, const CarryBundle *lib, size_t n_lib, const Cands
     sbk_carry_sha256_file(b->path, hs, &e);
     sbk_carry_sha256_file(l->path, hl, &e);
     sbk_carry_event(r, SBK_CARRY_REFUSED, b->name,
-                "%s version %d differs from the library's %s (sha256 %s here, %s in the "
-                "library): refused; a changed lesson needs a new version number",
+                _("%s version %d differs from the library's %s (sha256 %s here, %s in the "
+                "library): refused; a changed lesson needs a new version number"),
                 b->id, b->version, l->name, hs, hl);
     return -1;
 }
@@ -200,7 +201,7 @@ static void remove_replaced(CarryRun *r, const char *library, const CarryBundle 
             continue;
         if (lib[i].version < b->version || (lib[i].version == b->version && lib[i].reduced)) {
             if (unlink(lib[i].path) == 0) {
-                sbk_carry_event(r, SBK_CARRY_REPLACED, lib[i].name, "replaced by %s", name);
+                sbk_carry_event(r, SBK_CARRY_REPLACED, lib[i].name, _("replaced by %s"), name);
                 any = 1;
             }
         }
@@ -241,17 +242,17 @@ static int sign_ok(CarryRun *r, const SbkImportOptions *o, const CarryBundle *b)
     sbk_sign_check_bundle(o->trust, bb, &si);
     sbk_bundle_close(&bb);
     if (si.state == SBK_SIG_BAD) {
-        sbk_carry_event(r, SBK_CARRY_REFUSED, b->name, "bad signature: %s", si.reason);
+        sbk_carry_event(r, SBK_CARRY_REFUSED, b->name, _("bad signature: %s"), si.reason);
         return -1;
     }
     if (o->require_trusted && si.state != SBK_SIG_TRUSTED) {
         SbkCarryEvent ev = o->require_trusted == 2 ? SBK_CARRY_SKIPPED : SBK_CARRY_REFUSED;
         if (si.state == SBK_SIG_UNKNOWN)
             sbk_carry_event(r, ev, b->name,
-                            "signed by an unknown key %s; only lessons signed by a trusted key are imported",
+                            _("signed by an unknown key %s; only lessons signed by a trusted key are imported"),
                             si.key_id);
         else
-            sbk_carry_event(r, ev, b->name, "unsigned; only lessons signed by a trusted key are imported");
+            sbk_carry_event(r, ev, b->name, _("unsigned; only lessons signed by a trusted key are imported"));
         return ev == SBK_CARRY_SKIPPED ? 0 : -1;
     }
     return 1;
@@ -314,7 +315,7 @@ int sbk_carry_import_plan_list(const SbkImportOptions *o, SbkPlanItem **items, s
         int d = decide(&quiet, lib, n_lib, &c, i), maxv = lib_max_version(lib, n_lib, b->id);
         SbkPlanItem *it = plan_add(&p);
         if (!it || !(it->path = strdup(b->path))) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             break;
         }
         snprintf(it->name, sizeof it->name, "%s", b->name);
@@ -325,7 +326,7 @@ int sbk_carry_import_plan_list(const SbkImportOptions *o, SbkPlanItem **items, s
                                                   : (maxv > b->version ? "older" : "same");
     }
     if (ret == 0 && p.failed)
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
     for (size_t i = 0; i < c.n; i++)
         sbk_carry_bundle_clear(&c.v[i]);
     free(c.v);
@@ -358,10 +359,10 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
     int *todo = NULL, refused = 0, ret;
     int lfd = open(o->library, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lfd < 0)
-        return sbk_err_errno(err, errno, "cannot use the library folder %s", o->library);
+        return sbk_err_errno(err, errno, _("cannot use the library folder %s"), o->library);
     if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
         close(lfd);
-        return sbk_err(err, SBK_EIO, "another sabak import into %s is running; wait for it",
+        return sbk_err(err, SBK_EIO, _("another sabak import into %s is running; wait for it"),
                        o->library);
     }
     cleanup(&r, o->library);
@@ -370,7 +371,7 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
         goto done;
     todo = calloc(c.n + 1, sizeof *todo);
     if (!todo) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     for (size_t i = 0; i < c.n; i++) {
@@ -388,13 +389,13 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
         char *name = b->reduced ? strdup(b->name) : sbk_carry_bundle_filename(b->id, b->version, NULL);
         char part[300];
         if (!name) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             goto done;
         }
         snprintf(part, sizeof part, ".%s" PART_SUFFIX, name);
         ret = sbk_carry_copy_bundle(&r, b->path, o->library, part, name, 0, err);
         if (ret == 0) {
-            sbk_carry_event(&r, SBK_CARRY_COPIED, name, "imported and verified (%.1f MB)",
+            sbk_carry_event(&r, SBK_CARRY_COPIED, name, _("imported and verified (%.1f MB)"),
                         (double)b->size / 1e6);
             remove_replaced(&r, o->library, lib, n_lib, b, name);
         }
@@ -417,8 +418,9 @@ int sbk_carry_import(const SbkImportOptions *o, const SbkCarryCallbacks *cb, Sbk
         }
     }
     if (refused)
-        ret = sbk_err(err, SBK_EINVAL, "%d bundle%s refused (see above)", refused,
-                      refused == 1 ? " was" : "s were");
+        ret = sbk_err(err, SBK_EINVAL, dngettext(SBK_TEXTDOMAIN, "%d bundle was refused (see above)",
+                                                "%d bundles were refused (see above)", (unsigned long)refused),
+                      refused);
 done:
     free(todo);
     for (size_t i = 0; i < c.n; i++)

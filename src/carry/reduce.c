@@ -9,6 +9,7 @@
  * which is what lets an interrupted copy of it be resumed. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,20 +30,20 @@ int sbk_carry_player_set_manifest(const char *html, size_t len, const char *mani
     const char *a = strstr(html, DATA_OPEN);
     const char *b = a ? strstr(a + sizeof DATA_OPEN - 1, "</script>") : NULL;
     if (!a || !b)
-        return sbk_err(err, SBK_EDAMAGED, "the offline player has no lesson data");
+        return sbk_err(err, SBK_EDAMAGED, _("the offline player has no lesson data"));
     a += sizeof DATA_OPEN - 1;
     json_t *data = json_loadb(a, (size_t)(b - a), 0, NULL);
     json_t *m = json_loads(manifest_json, 0, NULL);
     char *dump = NULL;
     int ret = 0;
     if (!data || !m || !json_is_object(data)) {
-        ret = sbk_err(err, SBK_EDAMAGED, "the offline player's lesson data does not parse");
+        ret = sbk_err(err, SBK_EDAMAGED, _("the offline player's lesson data does not parse"));
         goto done;
     }
     json_object_set(data, "manifest", m);
     dump = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (!dump) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     size_t dlen = strlen(dump), extra = 0;
@@ -51,7 +52,7 @@ int sbk_carry_player_set_manifest(const char *html, size_t len, const char *mani
     size_t before = (size_t)(a - html), after = len - (size_t)(b - html);
     char *o = malloc(before + dlen + extra + after + 1);
     if (!o) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     *out = o;
@@ -159,21 +160,21 @@ static int extract_stored(const SbkBundle *b, const SbkBundleEntry *e, const cha
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return sbk_err_errno(err, errno, "cannot write %s", path);
+        return sbk_err_errno(err, errno, _("cannot write %s"), path);
     char *buf = malloc(1 << 20);
     int ret = buf ? 0 : sbk_err(err, SBK_ENOMEM, "out of memory");
     for (int64_t off = 0; ret == 0 && off < e->size;) {
         size_t n = e->size - off < (1 << 20) ? (size_t)(e->size - off) : (1 << 20);
         int r = sbk_pread_all(b->fd, buf, n, e->offset + off);
         if (r < 0)
-            ret = sbk_err_errno(err, -r, "cannot read %s", b->path);
+            ret = sbk_err_errno(err, -r, _("cannot read %s"), b->path);
         else if ((r = sbk_write_all(fd, buf, n)) < 0)
-            ret = sbk_err_errno(err, -r, "cannot write %s", path);
+            ret = sbk_err_errno(err, -r, _("cannot write %s"), path);
         off += (int64_t)n;
     }
     free(buf);
     if (close(fd) < 0 && ret == 0)
-        ret = sbk_err_errno(err, errno, "cannot write %s", path);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), path);
     return ret;
 }
 
@@ -197,18 +198,18 @@ int sbk_carry_reduce(CarryRun *r, const char *src, const char *tiers, const char
     sbk_sha256_hex(mj, mlen, orig_sha);
     orig = json_loadb(mj, mlen, JSON_DECODE_ANY, NULL);
     if (!orig || json_object_get(orig, "reduced_from")) {
-        ret = sbk_err(err, SBK_EINVAL, "%s is already a reduced bundle", src);
+        ret = sbk_err(err, SBK_EINVAL, _("%s is already a reduced bundle"), src);
         goto done;
     }
     /* 1. the manifest the player embeds: every kept file but the player */
     m1 = reduced_manifest(orig, tiers, orig_sha, NULL, &kept);
     if (kept == 0) {
-        ret = sbk_err(err, SBK_EINVAL, "%s has none of the tiers %s", b->manifest->id, tiers);
+        ret = sbk_err(err, SBK_EINVAL, _("%s has none of the tiers %s"), b->manifest->id, tiers);
         goto done;
     }
     size_t nlen = 0;
     if (!(nopl = dump_manifest(m1, &nlen))) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     if ((ret = sbk_bundle_read_entry(b, "index.html", MAX_TEXT_ENTRY, &player, &plen, err)) < 0 ||
@@ -224,14 +225,14 @@ int sbk_carry_reduce(CarryRun *r, const char *src, const char *tiers, const char
             pe = json_deep_copy(v);
     }
     if (!pe) {
-        ret = sbk_err(err, SBK_EDAMAGED, "%s has no offline player", src);
+        ret = sbk_err(err, SBK_EDAMAGED, _("%s has no offline player"), src);
         goto done;
     }
     json_object_set_new(pe, "size", json_integer((json_int_t)nplen));
     json_object_set_new(pe, "sha256", json_string(psha));
     m2 = reduced_manifest(orig, tiers, orig_sha, pe, &kept);
     if (!(mtext = dump_manifest(m2, &mtlen))) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     SbkManifest *check = NULL;
@@ -245,7 +246,7 @@ int sbk_carry_reduce(CarryRun *r, const char *src, const char *tiers, const char
     tmp = calloc(n_files + 1, sizeof *tmp);
     mem = calloc(n_files + 1, sizeof *mem);
     if (!in || !tmp || !mem) {
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     in[n_in++] = (SbkBundleInput){.name = SBK_MANIFEST_NAME, .data = mtext, .len = mtlen};
@@ -260,7 +261,7 @@ int sbk_carry_reduce(CarryRun *r, const char *src, const char *tiers, const char
         } else if (e && e->stored && e->offset >= 0) {
             size_t tl = strlen(out_path) + 32;
             if (!(tmp[i] = malloc(tl))) {
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
                 goto done;
             }
             snprintf(tmp[i], tl, "%s.entry-%zu", out_path, i);

@@ -8,6 +8,7 @@
  * STATE/kiosk.json holds the kiosk's random id (made once) and its name. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -43,7 +44,7 @@ char *sbk_state_dir_default(const char *library, int installed)
 static int db_err(SbkError *err, sqlite3 *db, const char *what)
 {
     int code = sqlite3_errcode(db);
-    return sbk_err(err, code == SQLITE_FULL ? SBK_ENOSPC : SBK_EIO, "play counts: %s: %s", what,
+    return sbk_err(err, code == SQLITE_FULL ? SBK_ENOSPC : SBK_EIO, _("play counts: %s: %s"), what,
                    sqlite3_errmsg(db));
 }
 
@@ -58,11 +59,11 @@ int sbk_stats_open(const char *state_dir, SbkStats **out, SbkError *err)
     if (!s || !path) {
         free(s);
         free(path);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
-        ret = sbk_err(err, SBK_EIO, "cannot open %s: %s", path,
+        ret = sbk_err(err, SBK_EIO, _("cannot open %s: %s"), path,
                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
@@ -96,9 +97,9 @@ int sbk_stats_record(SbkStats *s, const char *lesson_id, time_t when, int64_t pl
                      double seconds, SbkError *err)
 {
     if (!sbk_lesson_id_ok(lesson_id))
-        return sbk_err(err, SBK_EINVAL, "play counts: \"%s\" is not a lesson id", lesson_id);
+        return sbk_err(err, SBK_EINVAL, _("play counts: \"%s\" is not a lesson id"), lesson_id);
     if (plays < 0 || seconds < 0 || seconds > 1e7)
-        return sbk_err(err, SBK_EINVAL, "play counts: bad numbers for %s", lesson_id);
+        return sbk_err(err, SBK_EINVAL, _("play counts: bad numbers for %s"), lesson_id);
     char month[8];
     struct tm tm;
     gmtime_r(&when, &tm);
@@ -160,7 +161,7 @@ static int select_rows(SbkStats *s, const char *sql, SbkStatsRow **rows, size_t 
                 free(*rows);
                 *rows = NULL;
                 *n = 0;
-                return sbk_err(err, SBK_ENOMEM, "out of memory");
+                return sbk_err(err, SBK_ENOMEM, _("out of memory"));
             }
             *rows = nr;
         }
@@ -216,7 +217,7 @@ int sbk_stats_report_csv(SbkStats *s, const SbkKioskId *k, char **csv, size_t *l
     char *buf = malloc(cap);
     if (!buf) {
         free(rows);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     l = (size_t)snprintf(buf, cap, "kiosk_id,kiosk_name,lesson,month,plays,seconds\n");
     char qname[300];
@@ -234,7 +235,7 @@ int sbk_stats_report_csv(SbkStats *s, const SbkKioskId *k, char **csv, size_t *l
             if (!nb) {
                 free(buf);
                 free(rows);
-                return sbk_err(err, SBK_ENOMEM, "out of memory");
+                return sbk_err(err, SBK_ENOMEM, _("out of memory"));
             }
             buf = nb;
         }
@@ -292,7 +293,7 @@ int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out,
     json_t *root = NULL;
     int dirty = 0;
     if (!path)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     SbkError e2 = {0};
     if (sbk_read_file(path, 1 << 16, &text, &len, &e2) == 0)
         root = json_loadb(text, len, 0, NULL);
@@ -303,7 +304,7 @@ int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out,
     } else {
         unsigned char rnd[16];
         if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-            ret = sbk_err_errno(err, errno, "cannot make a kiosk id");
+            ret = sbk_err_errno(err, errno, _("cannot make a kiosk id"));
             goto done;
         }
         for (int i = 0; i < 16; i++)
@@ -324,7 +325,7 @@ int sbk_state_identity(const char *state_dir, const char *name, SbkKioskId *out,
         char *dump = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(o);
         if (!dump) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             goto done;
         }
         ret = sbk_atomic_write_file(path, dump, strlen(dump), err);

@@ -9,6 +9,7 @@
  * counts anything twice. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,13 +51,13 @@ static int write_office(const char *offices, const SbkKioskId *k, const CarryBun
     char *dump = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!dump)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     snprintf(path, sizeof path, "%s/%s.json", offices, k->id);
     size_t len = strlen(dump);
     char *text = realloc(dump, len + 2);
     if (!text) {
         free(dump);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     dump = text;
     dump[len++] = '\n';
@@ -86,7 +87,7 @@ static int write_report(const char *reports, const SbkKioskId *k, const char *cs
         all = malloc(olen + blen + 2);
         if (!all) {
             free(old);
-            return sbk_err(err, SBK_ENOMEM, "out of memory");
+            return sbk_err(err, SBK_ENOMEM, _("out of memory"));
         }
         memcpy(all, old, olen);
         if (old[olen - 1] != '\n')
@@ -118,7 +119,7 @@ int sbk_carry_sync_drive(CarryRun *r, const char *sabak_dir, const char *library
         (ret = sbk_carry_list_dir(library, NULL, &lib, &n, err)) < 0 ||
         (ret = write_office(offices, &k, lib, n, err)) < 0)
         goto done;
-    sbk_carry_event(r, SBK_CARRY_NOTE, k.id, "office record written for \"%s\" (%s/%s.json)", k.name,
+    sbk_carry_event(r, SBK_CARRY_NOTE, k.id, _("office record written for \"%s\" (%s/%s.json)"), k.name,
                 offices, k.id);
     if ((ret = sbk_stats_open(state_dir, &st, err)) < 0 ||
         (ret = sbk_stats_report_csv(st, &k, &csv, &len, err)) < 0)
@@ -128,9 +129,9 @@ int sbk_carry_sync_drive(CarryRun *r, const char *sabak_dir, const char *library
         if ((ret = write_report(reports, &k, csv, len, err)) < 0 ||
             (ret = sbk_stats_mark_reported(st, err)) < 0)
             goto done;
-        sbk_carry_event(r, SBK_CARRY_NOTE, k.id, "usage report written to %s", reports);
+        sbk_carry_event(r, SBK_CARRY_NOTE, k.id, _("usage report written to %s"), reports);
     } else {
-        sbk_carry_event(r, SBK_CARRY_NOTE, k.id, "no new plays to report since the last visit");
+        sbk_carry_event(r, SBK_CARRY_NOTE, k.id, _("no new plays to report since the last visit"));
     }
     ret = 0;
 done:
@@ -188,7 +189,7 @@ int sbk_carry_offices_read(const char *sabak_dir, CarryRun *r, CarryOffice **out
         const char *kid = root ? json_string_value(json_object_get(root, "kiosk_id")) : NULL;
         json_t *ls = root ? json_object_get(root, "lessons") : NULL;
         if (!kid || !json_is_array(ls)) {
-            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, "not an office record; ignored");
+            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, _("not an office record; ignored"));
             json_decref(root);
             continue;
         }
@@ -319,7 +320,7 @@ static int parse_report(const char *path, Row **rows, size_t *n, size_t *cap, Sb
         Row r = {0};
         if (csv_split(line, f, 6) != 6 || strlen(f[0]) >= sizeof r.kiosk ||
             !sbk_lesson_id_ok(f[2]) || strlen(f[3]) != 7) {
-            ret = sbk_err(err, SBK_EINVAL, "%s:%d: not a usage report line", path, line_no);
+            ret = sbk_err(err, SBK_EINVAL, _("%s:%d: not a usage report line"), path, line_no);
             break;
         }
         snprintf(r.kiosk, sizeof r.kiosk, "%s", f[0]);
@@ -329,7 +330,7 @@ static int parse_report(const char *path, Row **rows, size_t *n, size_t *cap, Sb
         r.plays = strtoll(f[4], NULL, 10);
         r.seconds = strtod(f[5], NULL);
         if (add_row(rows, n, cap, &r) < 0) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             break;
         }
     }
@@ -359,7 +360,7 @@ int sbk_carry_reports(const char *mount, char **csv, size_t *len, SbkError *err)
     snprintf(dir, sizeof dir, "%s/sabak/reports", mount);
     DIR *d = opendir(dir);
     if (!d)
-        return sbk_err_errno(err, errno, "no usage reports on %s (looked in %s)", mount, dir);
+        return sbk_err_errno(err, errno, _("no usage reports on %s (looked in %s)"), mount, dir);
     struct dirent *de;
     while (ret == 0 && (de = readdir(d))) {
         if (de->d_name[0] == '.' || !ends_with(de->d_name, ".csv"))
@@ -390,7 +391,7 @@ int sbk_carry_reports(const char *mount, char **csv, size_t *len, SbkError *err)
     char *buf = malloc(bcap);
     if (!buf) {
         free(rows);
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     }
     size_t l = (size_t)snprintf(buf, bcap, "office,kiosk_id,lesson,month,plays,minutes\n");
     for (size_t i = 0; i < n; i++) {

@@ -2,6 +2,7 @@
  * folders. */
 #include "carry_int.h"
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -101,7 +102,7 @@ int sbk_carry_bundle_load(const char *path, CarryBundle *b, SbkError *err)
         b->unpacked += bd->manifest->files[i].size;
     if (!b->path || !b->name || !b->id) {
         sbk_carry_bundle_clear(b);
-        ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+        ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
         goto done;
     }
     ret = 0;
@@ -141,7 +142,7 @@ int sbk_carry_list_dir(const char *dir, CarryRun *r, CarryBundle **out, size_t *
     *n = 0;
     DIR *d = opendir(dir);
     if (!d)
-        return sbk_err_errno(err, errno, "cannot read folder %s", dir);
+        return sbk_err_errno(err, errno, _("cannot read folder %s"), dir);
     CarryBundle *list = NULL;
     size_t cnt = 0, cap = 0;
     int ret = 0;
@@ -152,7 +153,7 @@ int sbk_carry_list_dir(const char *dir, CarryRun *r, CarryBundle **out, size_t *
             continue;
         char *p = sbk_path_join(dir, de->d_name);
         if (!p) {
-            ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+            ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
             break;
         }
         struct stat st;
@@ -165,7 +166,7 @@ int sbk_carry_list_dir(const char *dir, CarryRun *r, CarryBundle **out, size_t *
             CarryBundle *nl = realloc(list, cap * sizeof *nl);
             if (!nl) {
                 free(p);
-                ret = sbk_err(err, SBK_ENOMEM, "out of memory");
+                ret = sbk_err(err, SBK_ENOMEM, _("out of memory"));
                 break;
             }
             list = nl;
@@ -174,7 +175,7 @@ int sbk_carry_list_dir(const char *dir, CarryRun *r, CarryBundle **out, size_t *
         if (sbk_carry_bundle_load(p, &list[cnt], &e2) == 0)
             cnt++;
         else
-            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, "not a usable bundle: %s", e2.msg);
+            sbk_carry_event(r, SBK_CARRY_NOTE, de->d_name, _("not a usable bundle: %s"), e2.msg);
         free(p);
     }
     closedir(d);
@@ -226,16 +227,16 @@ int sbk_carry_mkdir(const char *path, SbkError *err)
         struct stat st;
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             return 0;
-        return sbk_err(err, SBK_EIO, "%s exists and is not a folder", path);
+        return sbk_err(err, SBK_EIO, _("%s exists and is not a folder"), path);
     }
-    return sbk_err_errno(err, errno, "cannot create folder %s", path);
+    return sbk_err_errno(err, errno, _("cannot create folder %s"), path);
 }
 
 int sbk_carry_sha256_file(const char *path, char hex[SBK_SHA256_HEX], SbkError *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return sbk_err_errno(err, errno, "cannot open %s", path);
+        return sbk_err_errno(err, errno, _("cannot open %s"), path);
     int ret = sbk_sha256_fd(fd, 0, -1, hex, err);
     close(fd);
     return ret;

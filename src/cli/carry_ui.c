@@ -3,6 +3,7 @@
  * and Ctrl-C turned into a clean cancel. */
 #include "carry_ui.h"
 #include "cli.h"
+#include "sabak/i18n.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -41,9 +42,9 @@ int carry_ui_canceled(void) { return g_cancel; }
 static void fmt_bytes(double b, char *out, size_t n)
 {
     if (b >= 1e9)
-        snprintf(out, n, "%.2f GB", b / 1e9);
+        snprintf(out, n, _("%.2f GB"), b / 1e9);
     else
-        snprintf(out, n, "%.1f MB", b / 1e6);
+        snprintf(out, n, _("%.1f MB"), b / 1e6);
 }
 
 static void fmt_eta(double s, char *out, size_t n)
@@ -87,7 +88,8 @@ void carry_ui_progress(void *opaque, const SbkCarryProgress *p)
         for (int i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = '\0';
-        fprintf(stderr, "\r\033[K[%s] %3d%% %s / %s %s ETA %s  %s %s", bar, pct, done, total,
+        fputs("\r\033[K", stderr);
+        fprintf(stderr, _("[%s] %3d%% %s / %s %s ETA %s  %s %s"), bar, pct, done, total,
                 rate, eta, p->step, p->name ? p->name : "");
         fflush(stderr);
         ui->bar_shown = 1;
@@ -95,26 +97,26 @@ void carry_ui_progress(void *opaque, const SbkCarryProgress *p)
     }
     /* plain lines: every 10 % of the run, and each verify */
     if (strcmp(p->step, "verify") == 0 && p->done == 0) {
-        fprintf(stderr, "sabak: verifying %s\n", p->name);
+        fprintf(stderr, _("sabak: verifying %s\n"), p->name);
     } else if (strcmp(p->step, "copy") == 0 && pct / 10 != ui->last_pct / 10) {
         ui->last_pct = pct;
-        fprintf(stderr, "sabak: %3d%% %s of %s copied %s ETA %s\n", pct, done, total, rate, eta);
+        fprintf(stderr, _("sabak: %3d%% %s of %s copied %s ETA %s\n"), pct, done, total, rate, eta);
     }
 }
 
 void carry_ui_event(void *opaque, SbkCarryEvent ev, const char *name, const char *detail)
 {
     CarryUi *ui = opaque;
-    static const char *const tag[] = {"copied", "skipped", "resumed", "left out", "replaced",
-                                      "REFUSED", "note"};
+    static const char *const tag[] = {N_("copied"), N_("skipped"), N_("resumed"), N_("left out"),
+                                      N_("replaced"), N_("REFUSED"), N_("note")};
     clear_bar(ui);
     if (ev == SBK_CARRY_REFUSED || ev == SBK_CARRY_LEFT_OUT) {
-        fprintf(stderr, "sabak: %s %s: %s\n", tag[ev], name, detail);
+        fprintf(stderr, "sabak: %s %s: %s\n", _(tag[ev]), name, detail);
         return;
     }
     if (ui->quiet)
         return;
-    printf("%s %s: %s\n", tag[ev], name, detail);
+    printf("%s %s: %s\n", _(tag[ev]), name, detail);
     fflush(stdout);
 }
 

@@ -74,6 +74,9 @@ void cli_init_i18n(void)
     bindtextdomain(SBK_TEXTDOMAIN, where);
     textdomain(SBK_TEXTDOMAIN);
     bind_textdomain_codeset(SBK_TEXTDOMAIN, "UTF-8");
+    /* strerror's text (glibc's domain "libc") in UTF-8 too: LC_CTYPE stays
+     * "C", which would make it "Net takogo fajla" */
+    bind_textdomain_codeset("libc", "UTF-8");
 }
 
 void cli_error(const char *fmt, ...)

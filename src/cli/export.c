@@ -6,8 +6,10 @@
 
 #include "carry_ui.h"
 #include "cli.h"
+#include "sabak/i18n.h"
 
-static const char export_usage[] =
+static const char export_usage[] = N_(
+    /* xgettext:no-c-format */
     "Usage: sabak export --library DIR --to MOUNT [OPTIONS]\n"
     "\n"
     "Copy lessons from a library onto a USB drive, for offices with or without a\n"
@@ -41,7 +43,7 @@ static const char export_usage[] =
     "                       lacks or has in an older version, newest lessons first,\n"
     "                       as many as fit; what is left out is listed with why\n"
     "      --no-browsable   do not write index.html and the unpacked lessons\n"
-    "      --margin MB      megabytes to leave free (default: 2%% of the drive,\n"
+    "      --margin MB      megabytes to leave free (default: 2% of the drive,\n"
     "                       at most 256, plus 8)\n"
     "  -q, --quiet          print only problems\n"
     "  -h, --help           show this help\n"
@@ -53,7 +55,7 @@ static const char export_usage[] =
     "Examples:\n"
     "  sabak export --library /srv/sabak --to /media/usb\n"
     "  sabak export --library /srv/sabak --to /media/usb --for-offices\n"
-    "  sabak export --library /srv/sabak --to /media/usb --lesson budget-01 --tiers low,audio\n";
+    "  sabak export --library /srv/sabak --to /media/usb --lesson budget-01 --tiers low,audio\n");
 
 int cmd_export(int argc, char **argv)
 {
@@ -88,7 +90,7 @@ int cmd_export(int argc, char **argv)
             char *end;
             double mb = strtod(optarg, &end);
             if (*end || mb < 0) {
-                cli_error("export: --margin wants megabytes, e.g. --margin 100");
+                cli_error(_("export: --margin wants megabytes, e.g. --margin 100"));
                 goto out;
             }
             o.margin = (int64_t)(mb * 1048576.0);
@@ -96,17 +98,17 @@ int cmd_export(int argc, char **argv)
         }
         case 'q': quiet = 1; break;
         case 'h':
-            fputs(export_usage, stdout);
+            fputs(_(export_usage), stdout);
             ret = CLI_OK;
             goto out;
         default:
-            fputs("Try 'sabak export --help'.\n", stderr);
+            fputs(_("Try 'sabak export --help'.\n"), stderr);
             goto out;
         }
     }
     if (!o.library || !o.mount || optind < argc) {
-        cli_error("export: %s (sabak export --library DIR --to MOUNT)",
-                  optind < argc ? "unexpected argument" : "--library and --to are needed");
+        cli_error(_("export: %s (sabak export --library DIR --to MOUNT)"),
+                  optind < argc ? _("unexpected argument") : _("--library and --to are needed"));
         goto out;
     }
     o.lessons = lessons;
@@ -117,14 +119,14 @@ int cmd_export(int argc, char **argv)
     int r = sbk_carry_export(&o, &ui.cb, &err);
     carry_ui_done(&ui);
     if (r == SBK_ECANCELED || carry_ui_canceled()) {
-        cli_error("export: interrupted; run the same command again to continue");
+        cli_error(_("export: interrupted; run the same command again to continue"));
         ret = CLI_INTERRUPTED;
     } else if (r < 0) {
-        cli_error("export: %s", err.msg);
+        cli_error(_("export: %s"), err.msg);
         ret = CLI_FAIL;
     } else {
         if (!quiet)
-            printf("done: the drive %s is ready\n", o.mount);
+            printf(_("done: the drive %s is ready\n"), o.mount);
         ret = CLI_OK;
     }
 out:

@@ -10,8 +10,9 @@
 #include "carry_ui.h"
 #include "sabak/sign.h"
 #include "cli.h"
+#include "sabak/i18n.h"
 
-static const char import_usage[] =
+static const char import_usage[] = N_(
     "Usage: sabak import SRC... --library DIR [OPTIONS]\n"
     "\n"
     "Bring lessons into a kiosk's library from USB drives, folders or bundle\n"
@@ -53,7 +54,7 @@ static const char import_usage[] =
     "\n"
     "Examples:\n"
     "  sabak import /media/usb --library /srv/sabak --name \"Kara-Suu aiyl okmotu\"\n"
-    "  sabak import ~/Downloads/budget-01-v2.zip --library /srv/sabak\n";
+    "  sabak import ~/Downloads/budget-01-v2.zip --library /srv/sabak\n");
 
 int cmd_import(int argc, char **argv)
 {
@@ -83,23 +84,23 @@ int cmd_import(int argc, char **argv)
         case 't': trusted = optarg; break;
         case 'r':
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "warn") != 0 && strcmp(optarg, "off") != 0) {
-                cli_error("import: --require-signature wants off, warn or on, not \"%s\"", optarg);
+                cli_error(_("import: --require-signature wants off, warn or on, not \"%s\""), optarg);
                 return CLI_USAGE;
             }
             o.require_trusted = strcmp(optarg, "on") == 0;
             break;
         case 'q': quiet = 1; break;
         case 'h':
-            fputs(import_usage, stdout);
+            fputs(_(import_usage), stdout);
             return CLI_OK;
         default:
-            fputs("Try 'sabak import --help'.\n", stderr);
+            fputs(_("Try 'sabak import --help'.\n"), stderr);
             return CLI_USAGE;
         }
     }
     if (!o.library || optind >= argc) {
-        cli_error("import: %s (sabak import SRC... --library DIR)",
-                  o.library ? "from where? give a drive, folder or bundle" : "--library is needed");
+        cli_error(_("import: %s (sabak import SRC... --library DIR)"),
+                  o.library ? _("from where? give a drive, folder or bundle") : _("--library is needed"));
         return CLI_USAGE;
     }
     o.sources = (const char *const *)(argv + optind);
@@ -121,11 +122,11 @@ int cmd_import(int argc, char **argv)
     free(def);
     sbk_trust_free(&trust);
     if (r == SBK_ECANCELED || carry_ui_canceled()) {
-        cli_error("import: interrupted; nothing half-copied is visible in the library");
+        cli_error(_("import: interrupted; nothing half-copied is visible in the library"));
         return CLI_INTERRUPTED;
     }
     if (r < 0) {
-        cli_error("import: %s", err.msg);
+        cli_error(_("import: %s"), err.msg);
         return CLI_FAIL;
     }
     return CLI_OK;

@@ -8,8 +8,9 @@
 #include "cli.h"
 #include "sabak/bundle.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
-static const char info_usage[] =
+static const char info_usage[] = N_(
     "Usage: sabak info [--json] BUNDLE\n"
     "\n"
     "Show what a lesson bundle holds: its id and version, titles and descriptions\n"
@@ -33,18 +34,18 @@ static const char info_usage[] =
     "says why), 2 wrong usage.\n"
     "\n"
     "Example:\n"
-    "  sabak info library/municipal-website-01-v1.zip\n";
+    "  sabak info library/municipal-website-01-v1.zip\n");
 
 static void human_size(int64_t n, char *buf, size_t len)
 {
     if (n < 1024)
         snprintf(buf, len, "%" PRId64 " B", n);
     else if (n < 1024 * 1024)
-        snprintf(buf, len, "%.1f KiB", (double)n / 1024.0);
+        snprintf(buf, len, _("%.1f KiB"), (double)n / 1024.0);
     else if (n < INT64_C(1024) * 1024 * 1024)
-        snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+        snprintf(buf, len, _("%.1f MiB"), (double)n / (1024.0 * 1024.0));
     else
-        snprintf(buf, len, "%.2f GiB", (double)n / (1024.0 * 1024.0 * 1024.0));
+        snprintf(buf, len, _("%.2f GiB"), (double)n / (1024.0 * 1024.0 * 1024.0));
 }
 
 /* Text from a bundle, safe for a terminal: control characters (C0, DEL
@@ -101,35 +102,35 @@ static void print_signature(const SbkBundle *b)
     char who[SBK_SIGNER_MAX + 300];
     sbk_sign_check_bundle(g_trust, b, &si);
     cli_signer_text(&si, who, sizeof who);
-    printf("Signature: %s\n", tty(who));
+    printf(_("Signature: %s\n"), tty(who));
 }
 
 static void print_human(const SbkBundle *b)
 {
     const SbkManifest *m = b->manifest;
     char t[32], size[32];
-    printf("%s  version %d\n", tty(m->id), m->version);
+    printf(_("%s  version %d\n"), tty(m->id), m->version);
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->title[i])
-            printf("  title (%s): %s\n", sbk_lang_codes[i], tty(m->title[i]));
+            printf(_("  title (%s): %s\n"), sbk_lang_codes[i], tty(m->title[i]));
     for (int i = 0; i < SBK_LANG_COUNT; i++)
         if (m->description[i])
-            printf("  description (%s): %s\n", sbk_lang_codes[i], tty(m->description[i]));
+            printf(_("  description (%s): %s\n"), sbk_lang_codes[i], tty(m->description[i]));
     if (m->topic)
-        printf("Topic:     %s (order %d)\n", tty(m->topic), m->order);
+        printf(_("Topic:     %s (order %d)\n"), tty(m->topic), m->order);
     else
-        printf("Order:     %d\n", m->order);
+        printf(_("Order:     %d\n"), m->order);
     sbk_fmt_hms((int64_t)(m->duration * 1000.0 + 0.5), t, sizeof t);
-    printf("Duration:  %s\n", t);
+    printf(_("Duration:  %s\n"), t);
     if (m->content)
-        printf("Content:   %s\n", tty(m->content));
+        printf(_("Content:   %s\n"), tty(m->content));
     if (m->audio == SBK_AUDIO_NONE)
-        printf("Audio:     none (the recording has no sound)\n");
+        printf(_("Audio:     none (the recording has no sound)\n"));
     else if (m->audio == SBK_AUDIO_PRESENT)
-        printf("Audio:     %s, track %d of %d\n", m->audio_lang ? tty(m->audio_lang) : "und",
+        printf(_("Audio:     %s, track %d of %d\n"), m->audio_lang ? tty(m->audio_lang) : "und",
                m->audio_track > 0 ? m->audio_track : 1, m->audio_tracks > 0 ? m->audio_tracks : 1);
     if (m->n_chapters) {
-        printf("Chapters:\n");
+        printf(_("Chapters:\n"));
         for (int i = 0; i < m->n_chapters; i++) {
             sbk_fmt_hms(m->chapters[i].start_ms, t, sizeof t);
             printf("  %s ", t);
@@ -143,12 +144,12 @@ static void print_human(const SbkBundle *b)
             putchar('\n');
         }
     }
-    printf("Files:\n");
+    printf(_("Files:\n"));
     for (int i = 0; i < m->n_files; i++)
         print_file(&m->files[i]);
     human_size(b->file_size, size, sizeof size);
     print_signature(b);
-    printf("Bundle:    %s, %s, format %d%s%s\n", tty(b->path), size, m->format_version,
+    printf(_("Bundle:    %s, %s, format %d%s%s\n"), tty(b->path), size, m->format_version,
            m->generator ? ", made by " : "", m->generator ? tty(m->generator) : "");
 }
 
@@ -172,16 +173,16 @@ int cmd_info(int argc, char **argv)
             json = 1;
             break;
         case 'h':
-            fputs(info_usage, stdout);
+            fputs(_(info_usage), stdout);
             return CLI_OK;
         default:
-            fputs("Try 'sabak info --help'.\n", stderr);
+            fputs(_("Try 'sabak info --help'.\n"), stderr);
             return CLI_USAGE;
         }
     }
     if (argc - optind != 1) {
-        cli_error(argc == optind ? "info: which bundle? (sabak info BUNDLE)"
-                                 : "info: one bundle at a time (sabak info BUNDLE)");
+        cli_error("%s", argc == optind ? _("info: which bundle? (sabak info BUNDLE)")
+                                       : _("info: one bundle at a time (sabak info BUNDLE)"));
         return CLI_USAGE;
     }
     cli_init_logging(0, 0);
@@ -213,7 +214,7 @@ int cmd_info(int argc, char **argv)
     sbk_trust_free(&g_trust);
     sbk_bundle_close(&b);
     if (fflush(stdout) != 0) {
-        cli_error("info: cannot write the output");
+        cli_error(_("info: cannot write the output"));
         ret = CLI_FAIL;
     }
     return ret;

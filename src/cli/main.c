@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sabak/i18n.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
     "Usage: sabak COMMAND [OPTIONS] ...\n"
     "\n"
     "sabak turns a trainer's recording and subtitles into one small, verifiable\n"
@@ -34,7 +35,7 @@ static const char usage_text[] =
     "Run 'sabak COMMAND --help' for the options of one command.\n"
     "\n"
     "Exit status: 0 success, 1 failure (the message says why), 2 wrong usage,\n"
-    "130 interrupted.\n";
+    "130 interrupted.\n");
 
 /* Find the sabak-pack helper: $SABAK_LIBEXEC, then beside this binary, then
  * the installed libexec folder. */
@@ -64,12 +65,12 @@ static int exec_pack(int argc, char **argv)
         if (candidates[i] && access(candidates[i], X_OK) == 0) {
             argv[0] = candidates[i];
             execv(candidates[i], argv);
-            cli_error("cannot run %s: %s", candidates[i], strerror(errno));
+            cli_error(_("cannot run %s: %s"), candidates[i], strerror(errno));
             return CLI_FAIL;
         }
     }
     (void)argc;
-    cli_error("the packing helper sabak-pack is not installed (looked beside %s and in %s)",
+    cli_error(_("the packing helper sabak-pack is not installed (looked beside %s and in %s)"),
               len > 0 ? self : "sabak", SABAK_LIBEXECDIR);
     for (int i = 0; i < n; i++)
         free(candidates[i]);
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     char *sub[4] = {NULL, NULL, NULL, NULL}; /* "help CMD" becomes "CMD --help" */
     cli_init_i18n();
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        fputs(_(usage_text), stderr);
         return CLI_USAGE;
     }
     const char *cmd = argv[1];
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
             argc = 3;
             cmd = argv[1];
         } else {
-            fputs(usage_text, stdout);
+            fputs(_(usage_text), stdout);
             return CLI_OK;
         }
     }
@@ -122,6 +123,6 @@ int main(int argc, char **argv)
         return cmd_reports(argc - 1, argv + 1);
     if (!strcmp(cmd, "passwd"))
         return cmd_passwd(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (try 'sabak --help')", cmd);
+    cli_error(_("unknown command '%s' (try 'sabak --help')"), cmd);
     return CLI_USAGE;
 }

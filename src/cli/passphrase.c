@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sabak/i18n.h"
 
 static void chomp(char *s)
 {
@@ -23,7 +24,7 @@ static int from_file(const char *path, char *buf, size_t n)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        cli_error("cannot read the passphrase from %s (SABAK_PASSPHRASE_FILE): %s", path, strerror(errno));
+        cli_error(_("cannot read the passphrase from %s (SABAK_PASSPHRASE_FILE): %s"), path, strerror(errno));
         return -1;
     }
     if (!fgets(buf, (int)n, f))
@@ -37,7 +38,7 @@ static int from_tty(const char *prompt, char *buf, size_t n)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        cli_error("no terminal to ask for the passphrase: set SABAK_PASSPHRASE_FILE to a file holding it");
+        cli_error(_("no terminal to ask for the passphrase: set SABAK_PASSPHRASE_FILE to a file holding it"));
         return -1;
     }
     struct termios old, quiet;
@@ -75,7 +76,7 @@ int cli_passphrase(const char *prompt, int twice, char *buf, size_t n)
         int same = r == 0 && strcmp(again, buf) == 0;
         memset(again, 0, sizeof again);
         if (!same) {
-            cli_error("the two passphrases differ; nothing written");
+            cli_error(_("the two passphrases differ; nothing written"));
             return -1;
         }
     }
@@ -95,10 +96,10 @@ int cli_load_key(const char *path, SbkSecretKey **out)
     }
     int enc = sbk_seckey_encrypted(text, len);
     if (enc < 0) {
-        cli_error("%s: not a minisign secret key (make one with sabak keygen)", path);
+        cli_error(_("%s: not a minisign secret key (make one with sabak keygen)"), path);
         goto done;
     }
-    if (enc && cli_passphrase("Passphrase for the signing key: ", 0, pass, sizeof pass) < 0)
+    if (enc && cli_passphrase(_("Passphrase for the signing key: "), 0, pass, sizeof pass) < 0)
         goto done;
     /* a plain minisign key has no signer's name: its file's name stands in */
     char stem[SBK_SIGNER_MAX + 1];

@@ -13,8 +13,9 @@
 #include "cli.h"
 #include "sabak/carry.h"
 #include "sabak/kiosk.h"
+#include "sabak/i18n.h"
 
-static const char passwd_usage[] =
+static const char passwd_usage[] = N_(
     "Usage: sabak passwd [--library DIR | --state DIR] [--config FILE]\n"
     "\n"
     "Set the password of the kiosk's admin area (http://KIOSK/admin), where office\n"
@@ -32,7 +33,7 @@ static const char passwd_usage[] =
     "The password is asked twice on the terminal. For scripts, put it in a file\n"
     "(one line) and set SABAK_PASSWORD_FILE=FILE.\n"
     "\n"
-    "Exit status: 0 set, 1 failure (the message says why), 2 wrong usage.\n";
+    "Exit status: 0 set, 1 failure (the message says why), 2 wrong usage.\n");
 
 /* One line from f into buf (newline removed); 0 or -1. */
 static int read_line(FILE *f, char *buf, size_t n)
@@ -89,17 +90,17 @@ int cmd_passwd(int argc, char **argv)
         case 's': state = optarg; break;
         case 'c': config = optarg; break;
         case 'h':
-            fputs(passwd_usage, stdout);
+            fputs(_(passwd_usage), stdout);
             ret = CLI_OK;
             goto done;
         default:
-            fprintf(stderr, "Try 'sabak passwd --help'.\n");
+            fprintf(stderr, _("Try 'sabak passwd --help'.\n"));
             ret = CLI_USAGE;
             goto done;
         }
     }
     if (optind < argc) {
-        cli_error("passwd: unexpected argument '%s' (try 'sabak passwd --help')", argv[optind]);
+        cli_error(_("passwd: unexpected argument '%s' (try 'sabak passwd --help')"), argv[optind]);
         ret = CLI_USAGE;
         goto done;
     }
@@ -110,20 +111,20 @@ int cmd_passwd(int argc, char **argv)
         goto done;
     }
     if (!cfg.state_dir && !cfg.library_dir) {
-        cli_error("passwd: which kiosk? (--library DIR or --state DIR; see 'sabak passwd --help')");
+        cli_error(_("passwd: which kiosk? (--library DIR or --state DIR; see 'sabak passwd --help')"));
         ret = CLI_USAGE;
         goto done;
     }
     const char *dir = cfg.state_dir;
     if (!dir && !(dir = def_state = sbk_state_dir_default(cfg.library_dir, cli_installed()))) {
-        cli_error("out of memory");
+        cli_error(_("out of memory"));
         goto done;
     }
     const char *file = getenv("SABAK_PASSWORD_FILE");
     if (file && *file) {
         FILE *f = fopen(file, "r");
         if (!f || read_line(f, pw, sizeof pw) != 0) {
-            cli_error("cannot read the password from %s: %s", file, f ? "empty or too long"
+            cli_error(_("cannot read the password from %s: %s"), file, f ? _("empty or too long")
                                                                        : strerror(errno));
             if (f)
                 fclose(f);
@@ -131,13 +132,13 @@ int cmd_passwd(int argc, char **argv)
         }
         fclose(f);
     } else {
-        if (ask("New admin password: ", pw, sizeof pw) != 0 ||
-            ask("The same password again: ", again, sizeof again) != 0) {
-            cli_error("passwd: no terminal to ask on (set SABAK_PASSWORD_FILE=FILE for scripts)");
+        if (ask(_("New admin password: "), pw, sizeof pw) != 0 ||
+            ask(_("The same password again: "), again, sizeof again) != 0) {
+            cli_error(_("passwd: no terminal to ask on (set SABAK_PASSWORD_FILE=FILE for scripts)"));
             goto done;
         }
         if (strcmp(pw, again) != 0) {
-            cli_error("the two passwords differ: nothing changed");
+            cli_error(_("the two passwords differ: nothing changed"));
             goto done;
         }
     }
@@ -145,7 +146,7 @@ int cmd_passwd(int argc, char **argv)
         cli_error("%s", err.msg);
         goto done;
     }
-    fprintf(stderr, "sabak: admin password set (%s/admin.passwd)\n", dir);
+    fprintf(stderr, _("sabak: admin password set (%s/admin.passwd)\n"), dir);
     ret = CLI_OK;
 done:
     memset(pw, 0, sizeof pw);

@@ -5,8 +5,9 @@
 
 #include "cli.h"
 #include "sabak/carry.h"
+#include "sabak/i18n.h"
 
-static const char reports_usage[] =
+static const char reports_usage[] = N_(
     "Usage: sabak reports --from MOUNT [-o FILE.csv]\n"
     "\n"
     "Merge the usage reports that offices wrote to a drive during imports\n"
@@ -27,7 +28,7 @@ static const char reports_usage[] =
     "Exit status: 0 success, 1 failure, 2 wrong usage.\n"
     "\n"
     "Example:\n"
-    "  sabak reports --from /media/usb -o views-2026-11.csv\n";
+    "  sabak reports --from /media/usb -o views-2026-11.csv\n");
 
 int cmd_reports(int argc, char **argv)
 {
@@ -45,33 +46,33 @@ int cmd_reports(int argc, char **argv)
         case 'f': from = optarg; break;
         case 'o': out = optarg; break;
         case 'h':
-            fputs(reports_usage, stdout);
+            fputs(_(reports_usage), stdout);
             return CLI_OK;
         default:
-            fputs("Try 'sabak reports --help'.\n", stderr);
+            fputs(_("Try 'sabak reports --help'.\n"), stderr);
             return CLI_USAGE;
         }
     }
     if (!from || optind < argc) {
-        cli_error("reports: %s (sabak reports --from MOUNT)",
-                  from ? "unexpected argument" : "--from is needed");
+        cli_error(_("reports: %s (sabak reports --from MOUNT)"),
+                  from ? _("unexpected argument") : _("--from is needed"));
         return CLI_USAGE;
     }
     SbkError err = {0};
     char *csv = NULL;
     size_t len = 0;
     if (sbk_carry_reports(from, &csv, &len, &err) < 0) {
-        cli_error("reports: %s", err.msg);
+        cli_error(_("reports: %s"), err.msg);
         return CLI_FAIL;
     }
     int ret = CLI_OK;
     if (out) {
         if (sbk_atomic_write_file(out, csv, len, &err) < 0) {
-            cli_error("reports: %s", err.msg);
+            cli_error(_("reports: %s"), err.msg);
             ret = CLI_FAIL;
         }
     } else if (fwrite(csv, 1, len, stdout) != len || fflush(stdout) != 0) {
-        cli_error("reports: cannot write the table");
+        cli_error(_("reports: cannot write the table"));
         ret = CLI_FAIL;
     }
     free(csv);

@@ -12,8 +12,9 @@
 #include "sabak/carry.h"
 #include "sabak/kiosk.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
-static const char serve_usage[] =
+static const char serve_usage[] = N_(
     "Usage: sabak serve --library DIR [--listen ADDR:PORT ...] [--config FILE]\n"
     "                   [--web-dir DIR] [--state DIR] [--name NAME] [--quiet]\n"
     "                   [--trusted DIR] [--require-signature off|warn|on]\n"
@@ -72,7 +73,7 @@ static const char serve_usage[] =
     "message says why), 2 wrong usage.\n"
     "\n"
     "Example:\n"
-    "  sabak serve --library /srv/sabak/library --listen 0.0.0.0:8080\n";
+    "  sabak serve --library /srv/sabak/library --listen 0.0.0.0:8080\n");
 
 static void access_line(void *opaque, const char *line)
 {
@@ -99,18 +100,21 @@ static void print_urls(SbkKiosk *k, int quiet)
     const char *const *urls = NULL;
     size_t n = sbk_kiosk_listen_urls(k, &urls);
     for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "sabak: listening on %s\n", urls[i]);
+        fprintf(stderr, "sabak: listening on %s\n", urls[i]); /* scripts read it: not translated */
     if (quiet)
         return;
     int lessons = 0, damaged = 0;
     sbk_kiosk_counts(k, &lessons, &damaged);
-    fprintf(stderr, "sabak: %d lesson%s ready%s", lessons, lessons == 1 ? "" : "s",
-            damaged ? "" : "\n");
+    fputs("sabak: ", stderr);
+    fprintf(stderr, dngettext(SBK_TEXTDOMAIN, "%d lesson ready", "%d lessons ready", (unsigned long)lessons),
+            lessons);
     if (damaged)
-        fprintf(stderr, ", %d damaged bundle%s (see /api/lessons)\n", damaged,
-                damaged == 1 ? "" : "s");
+        fprintf(stderr, dngettext(SBK_TEXTDOMAIN, ", %d damaged bundle (see /api/lessons)",
+                                  ", %d damaged bundles (see /api/lessons)", (unsigned long)damaged),
+                damaged);
+    fputc('\n', stderr);
     n = sbk_kiosk_lan_urls(k, &urls);
-    fprintf(stderr, "sabak: open one of these addresses in a browser on the office network:\n");
+    fprintf(stderr, _("sabak: open one of these addresses in a browser on the office network:\n"));
     for (size_t i = 0; i < n; i++)
         fprintf(stderr, "    %s\n", urls[i]);
 }
@@ -138,12 +142,12 @@ static int run(SbkKiosk *k, const sigset_t *set)
         if (sig == SIGHUP) {
             SbkError err = {0};
             if (sbk_kiosk_rescan(k, &err) != 0)
-                cli_error("rescan: %s", err.msg);
+                cli_error(_("rescan: %s"), err.msg);
             else
-                fprintf(stderr, "sabak: library rescanned\n");
+                fprintf(stderr, _("sabak: library rescanned\n"));
             continue;
         }
-        fprintf(stderr, "sabak: stopping (%s)\n", sig == SIGINT ? "interrupted" : "terminated");
+        fprintf(stderr, _("sabak: stopping (%s)\n"), sig == SIGINT ? _("interrupted") : _("terminated"));
         sbk_kiosk_quiesce(k);
         return CLI_OK;
     }
@@ -178,7 +182,7 @@ int cmd_serve(int argc, char **argv)
         case 'l': library = optarg; break;
         case 'L':
             if (append_listen(&listen, optarg) != 0) {
-                cli_error("out of memory");
+                cli_error(_("out of memory"));
                 goto done;
             }
             break;
@@ -194,17 +198,17 @@ int cmd_serve(int argc, char **argv)
             ret = CLI_OK;
             goto done;
         case 'h':
-            fputs(serve_usage, stdout);
+            fputs(_(serve_usage), stdout);
             ret = CLI_OK;
             goto done;
         default:
-            fprintf(stderr, "Try 'sabak serve --help'.\n");
+            fprintf(stderr, _("Try 'sabak serve --help'.\n"));
             ret = CLI_USAGE;
             goto done;
         }
     }
     if (optind < argc) {
-        cli_error("serve: unexpected argument '%s' (try 'sabak serve --help')", argv[optind]);
+        cli_error(_("serve: unexpected argument '%s' (try 'sabak serve --help')"), argv[optind]);
         ret = CLI_USAGE;
         goto done;
     }
@@ -225,20 +229,20 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     if (!cfg.library_dir) {
-        cli_error("serve: which folder of bundles? (--library DIR; see 'sabak serve --help')");
+        cli_error(_("serve: which folder of bundles? (--library DIR; see 'sabak serve --help')"));
         ret = CLI_USAGE;
         goto done;
     }
     /* Installed: trust the keys of /etc/sabak/trusted.d unless told otherwise. */
     if (!cfg.trusted_dir && cli_installed() &&
         sbk_kiosk_config_set(&cfg, "trusted", SBK_TRUSTED_DIR_DEFAULT, &err) != 0) {
-        cli_error("out of memory");
+        cli_error(_("out of memory"));
         goto done;
     }
     if (!cfg.state_dir &&
         ((def_state = sbk_state_dir_default(cfg.library_dir, cli_installed())) == NULL ||
          sbk_kiosk_config_set(&cfg, "state", def_state, &err) != 0)) {
-        cli_error("out of memory");
+        cli_error(_("out of memory"));
         goto done;
     }
     /* Otherwise the state folder's trusted.d: where /admin adds keys. */
@@ -247,7 +251,7 @@ int cmd_serve(int argc, char **argv)
         int bad = !td || sbk_kiosk_config_set(&cfg, "trusted", td, &err) != 0;
         free(td);
         if (bad) {
-            cli_error("out of memory");
+            cli_error(_("out of memory"));
             goto done;
         }
     }

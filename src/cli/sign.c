@@ -14,8 +14,9 @@
 #include "passphrase.h"
 #include "sabak/bundle.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
-static const char keygen_usage[] =
+static const char keygen_usage[] = N_(
     "Usage: sabak keygen -o KEY --name NAME [--force]\n"
     "\n"
     "Make a signing key for a trainer or a training organisation: KEY (the\n"
@@ -32,9 +33,9 @@ static const char keygen_usage[] =
     "  -h, --help         show this help\n"
     "\n"
     "Example:\n"
-    "  sabak keygen -o trainer.key --name \"DPI Naryn trainers\"\n";
+    "  sabak keygen -o trainer.key --name \"DPI Naryn trainers\"\n");
 
-static const char sign_usage[] =
+static const char sign_usage[] = N_(
     "Usage: sabak sign BUNDLE --key KEY [-o OUT.zip]\n"
     "\n"
     "Write a signed copy of BUNDLE: the same entries with the same bytes, and\n"
@@ -49,7 +50,7 @@ static const char sign_usage[] =
     "  -h, --help         show this help\n"
     "\n"
     "Example:\n"
-    "  sabak sign budget-01-v2.zip --key trainer.key -o signed/budget-01-v2.zip\n";
+    "  sabak sign budget-01-v2.zip --key trainer.key -o signed/budget-01-v2.zip\n");
 
 /* KEY.key -> KEY.pub; anything else -> KEY.pub appended. malloc'ed. */
 static char *pub_path_for(const char *key)
@@ -96,33 +97,33 @@ int cmd_keygen(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'n': name = optarg; break;
         case 'f': force = 1; break;
-        case 'h': fputs(keygen_usage, stdout); return CLI_OK;
-        default: fputs("Try 'sabak keygen --help'.\n", stderr); return CLI_USAGE;
+        case 'h': fputs(_(keygen_usage), stdout); return CLI_OK;
+        default: fputs(_("Try 'sabak keygen --help'.\n"), stderr); return CLI_USAGE;
         }
     }
     if (!out || !name || optind < argc) {
-        cli_error("keygen: give the key file and its name (sabak keygen -o trainer.key --name \"...\")");
+        cli_error(_("keygen: give the key file and its name (sabak keygen -o trainer.key --name \"...\")"));
         return CLI_USAGE;
     }
     if (!sbk_signer_name_ok(name)) {
-        cli_error("keygen: the name must be 1-%d characters, printable, without tabs or outer spaces",
+        cli_error(_("keygen: the name must be 1-%d characters, printable, without tabs or outer spaces"),
                   SBK_SIGNER_MAX);
         return CLI_USAGE;
     }
     cli_init_logging(0, 0);
     if (!(pub = pub_path_for(out))) {
-        cli_error("out of memory");
+        cli_error(_("out of memory"));
         goto done;
     }
     if (!force && (access(out, F_OK) == 0 || access(pub, F_OK) == 0)) {
-        cli_error("%s already exists: keep it, or give --force to replace it (lessons signed with the old "
-                  "key then need its .pub to stay trusted)", access(out, F_OK) == 0 ? out : pub);
+        cli_error(_("%s already exists: keep it, or give --force to replace it (lessons signed with the old "
+                  "key then need its .pub to stay trusted)"), access(out, F_OK) == 0 ? out : pub);
         goto done;
     }
-    if (cli_passphrase("Passphrase for the new key: ", 1, pass, sizeof pass) < 0)
+    if (cli_passphrase(_("Passphrase for the new key: "), 1, pass, sizeof pass) < 0)
         goto done;
     if (!pass[0]) {
-        cli_error("keygen: an empty passphrase would leave the key unprotected");
+        cli_error(_("keygen: an empty passphrase would leave the key unprotected"));
         goto done;
     }
     const char *weak = getenv("SABAK_TEST_WEAK_KDF");
@@ -133,8 +134,8 @@ int cmd_keygen(int argc, char **argv)
     }
     SbkPubkey k;
     sbk_pubkey_parse(pk, strlen(pk), &k, NULL);
-    printf("secret key: %s (keep it safe; it signs as \"%s\")\n", out, name);
-    printf("public key: %s (key id %s; give it to the kiosks that should trust you)\n", pub, k.key_id);
+    printf(_("secret key: %s (keep it safe; it signs as \"%s\")\n"), out, name);
+    printf(_("public key: %s (key id %s; give it to the kiosks that should trust you)\n"), pub, k.key_id);
     ret = CLI_OK;
 done:
     memset(pass, 0, sizeof pass);
@@ -178,18 +179,18 @@ int cmd_sign(int argc, char **argv)
         switch (c) {
         case 'k': key = optarg; break;
         case 'o': out = optarg; break;
-        case 'h': fputs(sign_usage, stdout); return CLI_OK;
-        default: fputs("Try 'sabak sign --help'.\n", stderr); return CLI_USAGE;
+        case 'h': fputs(_(sign_usage), stdout); return CLI_OK;
+        default: fputs(_("Try 'sabak sign --help'.\n"), stderr); return CLI_USAGE;
         }
     }
     if (!key || optind != argc - 1) {
-        cli_error("sign: give one bundle and the key (sabak sign BUNDLE --key KEY)");
+        cli_error(_("sign: give one bundle and the key (sabak sign BUNDLE --key KEY)"));
         return CLI_USAGE;
     }
     cli_init_logging(0, 0);
     const char *in = argv[optind];
     if (!out && !(out = def = signed_name(in))) {
-        cli_error("out of memory");
+        cli_error(_("out of memory"));
         return CLI_FAIL;
     }
     if (cli_load_key(key, &k) < 0)
@@ -198,7 +199,7 @@ int cmd_sign(int argc, char **argv)
         cli_error("%s", err.msg);
         goto done;
     }
-    printf("signed %s as \"%s\" (key %s): %s\n", in, sbk_seckey_name(k), sbk_seckey_id(k), out);
+    printf(_("signed %s as \"%s\" (key %s): %s\n"), in, sbk_seckey_name(k), sbk_seckey_id(k), out);
     ret = CLI_OK;
 done:
     sbk_seckey_free(&k);

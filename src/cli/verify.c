@@ -6,8 +6,10 @@
 #include "cli.h"
 #include "sabak/bundle.h"
 #include "sabak/sign.h"
+#include "sabak/i18n.h"
 
-static const char verify_usage[] =
+/* TRANSLATORS: %s is the default folder of trusted keys, /etc/sabak/trusted.d */
+static const char verify_usage[] = N_(
     "Usage: sabak verify [--trusted DIR] [--require-signature] [--quiet] BUNDLE...\n"
     "\n"
     "Check lesson bundles for damage before copying, importing or serving them.\n"
@@ -28,7 +30,7 @@ static const char verify_usage[] =
     "\n"
     "Options:\n"
     "  -t, --trusted DIR        the public keys (*.pub) to trust (default when\n"
-    "                           installed: " SBK_TRUSTED_DIR_DEFAULT ")\n"
+    "                           installed: %s)\n"
     "  -r, --require-signature  a bundle not signed by a trusted key fails too\n"
     "  -q, --quiet  do not print the OK lines, only problems\n"
     "  -h, --help   show this help\n"
@@ -37,7 +39,7 @@ static const char verify_usage[] =
     "a trusted key), 1 at least one is not, 2 wrong usage.\n"
     "\n"
     "Example:\n"
-    "  sabak verify /media/usb/*.zip\n";
+    "  sabak verify /media/usb/*.zip\n");
 
 typedef struct Ctx {
     const char *path;
@@ -76,16 +78,16 @@ void cli_signer_text(const SbkSignInfo *si, char *buf, size_t n)
 {
     switch (si->state) {
     case SBK_SIG_TRUSTED:
-        snprintf(buf, n, "signed by %s, trusted key %s", si->publisher, si->key_id);
+        snprintf(buf, n, _("signed by %s, trusted key %s"), si->publisher, si->key_id);
         break;
     case SBK_SIG_UNKNOWN:
-        snprintf(buf, n, "signed by an unknown key %s", si->key_id);
+        snprintf(buf, n, _("signed by an unknown key %s"), si->key_id);
         break;
     case SBK_SIG_BAD:
-        snprintf(buf, n, "bad signature: %s", si->reason);
+        snprintf(buf, n, _("bad signature: %s"), si->reason);
         break;
     default:
-        snprintf(buf, n, "unsigned");
+        snprintf(buf, n, _("unsigned"));
     }
 }
 
@@ -113,15 +115,15 @@ int cmd_verify(int argc, char **argv)
             quiet = 1;
             break;
         case 'h':
-            fputs(verify_usage, stdout);
+            printf(_(verify_usage), SBK_TRUSTED_DIR_DEFAULT);
             return CLI_OK;
         default:
-            fputs("Try 'sabak verify --help'.\n", stderr);
+            fputs(_("Try 'sabak verify --help'.\n"), stderr);
             return CLI_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("verify: which bundles? (sabak verify BUNDLE...)");
+        cli_error(_("verify: which bundles? (sabak verify BUNDLE...)"));
         return CLI_USAGE;
     }
     cli_init_logging(quiet, 0);
@@ -142,7 +144,7 @@ int cmd_verify(int argc, char **argv)
         }
         cli_signer_text(&si, who, sizeof who);
         if (require && si.state != SBK_SIG_TRUSTED) {
-            fprintf(stderr, "%s: not signed by a trusted key (%s)\n", argv[i], who);
+            fprintf(stderr, _("%s: not signed by a trusted key (%s)\n"), argv[i], who);
             bad = 1;
         } else if (!quiet && si.state == SBK_SIG_UNSIGNED && !trust && !require) {
             printf("OK %s\n", argv[i]); /* as before signatures existed */

@@ -1,4 +1,5 @@
 #include "sabak/error.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -48,7 +49,7 @@ int sbk_err_errno(SbkError *err, int errnum, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
-        const char *why = errnum == ENOSPC ? "disk is full" : strerror(errnum);
+        const char *why = errnum == ENOSPC ? _("disk is full") : strerror(errnum);
         snprintf(err->msg, sizeof err->msg, "%s: %s", buf, why);
         strip_newlines(err->msg);
         err->code = code;

@@ -1,4 +1,5 @@
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ int sbk_atomic_open(SbkAtomicFile **out, const char *path, SbkError *err)
     snprintf(af->tmp, n, "%s/.%s.tmp-%ld-XXXXXX", dir, sbk_path_base(path), (long)getpid());
     af->fd = mkostemp(af->tmp, O_CLOEXEC);
     if (af->fd < 0) {
-        ret = sbk_err_errno(err, errno, "cannot write in folder %s", dir);
+        ret = sbk_err_errno(err, errno, _("cannot write in folder %s"), dir);
         goto fail;
     }
     fchmod(af->fd, 0644);
@@ -88,7 +89,7 @@ int sbk_atomic_open(SbkAtomicFile **out, const char *path, SbkError *err)
     return 0;
 fail:
     if (ret == SBK_ENOMEM)
-        sbk_err(err, ret, "out of memory");
+        sbk_err(err, ret, _("out of memory"));
     free(dir);
     if (af) {
         free(af->path);
@@ -127,17 +128,17 @@ int sbk_atomic_commit(SbkAtomicFile **paf, SbkError *err)
     SbkAtomicFile *af = *paf;
     int ret = 0;
     if (fsync(af->fd) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot write %s", af->path);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), af->path);
         goto fail;
     }
     if (close(af->fd) < 0) {
         af->fd = -1;
-        ret = sbk_err_errno(err, errno, "cannot write %s", af->path);
+        ret = sbk_err_errno(err, errno, _("cannot write %s"), af->path);
         goto fail;
     }
     af->fd = -1;
     if (rename(af->tmp, af->path) < 0) {
-        ret = sbk_err_errno(err, errno, "cannot create %s", af->path);
+        ret = sbk_err_errno(err, errno, _("cannot create %s"), af->path);
         goto fail;
     }
     char *dir = dir_of(af->path);
@@ -164,7 +165,7 @@ int sbk_atomic_write_file(const char *path, const void *data, size_t len, SbkErr
         return ret;
     int e = sbk_write_all(sbk_atomic_fd(af), data, len);
     if (e < 0) {
-        ret = sbk_err_errno(err, -e, "cannot write %s", path);
+        ret = sbk_err_errno(err, -e, _("cannot write %s"), path);
         sbk_atomic_abort(&af);
         return ret;
     }
@@ -178,16 +179,16 @@ int sbk_read_fd(int fd, int64_t size, const char *name, size_t max_len, char **o
     if (len)
         *len = 0;
     if (size < 0 || (uint64_t)size > max_len)
-        return sbk_err(err, SBK_ELIMIT, "%s is too large (%lld bytes, limit %zu)", name,
+        return sbk_err(err, SBK_ELIMIT, _("%s is too large (%lld bytes, limit %zu)"), name,
                        (long long)size, max_len);
     size_t n = (size_t)size;
     char *buf = malloc(n + 1);
     if (!buf)
-        return sbk_err(err, SBK_ENOMEM, "out of memory reading %s", name);
+        return sbk_err(err, SBK_ENOMEM, _("out of memory reading %s"), name);
     int e = n ? sbk_pread_all(fd, buf, n, 0) : 0;
     if (e < 0) {
         free(buf);
-        return sbk_err_errno(err, -e, "cannot read %s", name);
+        return sbk_err_errno(err, -e, _("cannot read %s"), name);
     }
     buf[n] = '\0';
     *out = buf;
@@ -203,13 +204,13 @@ int sbk_read_file(const char *path, size_t max_len, char **out, size_t *len, Sbk
         *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return sbk_err_errno(err, errno, "cannot open %s", path);
+        return sbk_err_errno(err, errno, _("cannot open %s"), path);
     struct stat st;
     int ret;
     if (fstat(fd, &st) < 0)
-        ret = sbk_err_errno(err, errno, "cannot read %s", path);
+        ret = sbk_err_errno(err, errno, _("cannot read %s"), path);
     else if (!S_ISREG(st.st_mode))
-        ret = sbk_err(err, SBK_EINVAL, "%s is not a regular file", path);
+        ret = sbk_err(err, SBK_EINVAL, _("%s is not a regular file"), path);
     else
         ret = sbk_read_fd(fd, (int64_t)st.st_size, path, max_len, out, len, err);
     close(fd);

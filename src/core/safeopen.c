@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 /* "<shown>/<rel[0..n)>" for messages. */
 static void shown_prefix(char *buf, size_t size, const char *shown, const char *rel, size_t n)
@@ -33,12 +34,12 @@ static int wrong_type(SbkError *err, const char *name, const struct stat *st, in
 {
     if (S_ISLNK(st->st_mode))
         return sbk_err(err, SBK_EUNSUPPORTED,
-                       "%s is a symbolic link; sabak packs only files inside the lesson folder", name);
+                       _("%s is a symbolic link; sabak packs only files inside the lesson folder"), name);
     if (want_dir)
-        return sbk_err(err, SBK_EINVAL, "%s is not a folder", name);
+        return sbk_err(err, SBK_EINVAL, _("%s is not a folder"), name);
     if (S_ISDIR(st->st_mode))
-        return sbk_err(err, SBK_EINVAL, "%s is a folder, not a file", name);
-    return sbk_err(err, SBK_EINVAL, "%s is not a regular file (a FIFO, device or socket)", name);
+        return sbk_err(err, SBK_EINVAL, _("%s is a folder, not a file"), name);
+    return sbk_err(err, SBK_EINVAL, _("%s is not a regular file (a FIFO, device or socket)"), name);
 }
 
 /* One step of the walk: `comp` in the folder `cur`; the result must be a
@@ -49,8 +50,8 @@ static int open_step(int cur, const char *comp, int want_dir, const char *name, 
     struct stat before;
     if (fstatat(cur, comp, &before, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            return sbk_err(err, SBK_ENOENT, "%s: no such file", name);
-        return sbk_err_errno(err, errno, "cannot open %s", name);
+            return sbk_err(err, SBK_ENOENT, _("%s: no such file"), name);
+        return sbk_err_errno(err, errno, _("cannot open %s"), name);
     }
     if (want_dir ? !S_ISDIR(before.st_mode) : !S_ISREG(before.st_mode))
         return wrong_type(err, name, &before, want_dir);
@@ -63,12 +64,12 @@ static int open_step(int cur, const char *comp, int want_dir, const char *name, 
             before.st_mode = S_IFLNK;
             return wrong_type(err, name, &before, want_dir);
         }
-        return sbk_err_errno(err, errno, "cannot open %s", name);
+        return sbk_err_errno(err, errno, _("cannot open %s"), name);
     }
     if (fstat(fd, st) < 0) {
         int e = errno;
         close(fd);
-        return sbk_err_errno(err, e, "cannot read %s", name);
+        return sbk_err_errno(err, e, _("cannot read %s"), name);
     }
     if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
         close(fd);
@@ -91,7 +92,7 @@ int sbk_open_beneath(int dirfd, const char *shown, const char *rel, SbkOpenKind 
     if (!st)
         st = &tmp;
     if (!rel || !*rel || rel[0] == '/')
-        return sbk_err(err, SBK_EINVAL, "\"%s\" is not a path inside the lesson folder",
+        return sbk_err(err, SBK_EINVAL, _("\"%s\" is not a path inside the lesson folder"),
                        rel ? rel : "");
     const char *p = rel;
     while (*p) {
@@ -109,7 +110,7 @@ int sbk_open_beneath(int dirfd, const char *shown, const char *rel, SbkOpenKind 
         }
         shown_prefix(name, sizeof name, shown, rel, (size_t)(p - rel) + n);
         if (n >= sizeof comp || (n == 2 && p[0] == '.' && p[1] == '.')) {
-            ret = sbk_err(err, SBK_EINVAL, "%s: not a path inside the lesson folder", name);
+            ret = sbk_err(err, SBK_EINVAL, _("%s: not a path inside the lesson folder"), name);
             goto fail;
         }
         memcpy(comp, p, n);
@@ -125,7 +126,7 @@ int sbk_open_beneath(int dirfd, const char *shown, const char *rel, SbkOpenKind 
         p = next;
     }
     if (cur == dirfd) { /* rel was only "." components */
-        ret = sbk_err(err, SBK_EINVAL, "\"%s\" is not a path inside the lesson folder", rel);
+        ret = sbk_err(err, SBK_EINVAL, _("\"%s\" is not a path inside the lesson folder"), rel);
         goto fail;
     }
     return cur;

@@ -1,4 +1,5 @@
 #include "sabak/core.h"
+#include "sabak/i18n.h"
 
 #include <errno.h>
 #include <nettle/sha2.h>
@@ -41,7 +42,7 @@ int sbk_sha256_fd(int fd, off_t off, int64_t len, char hex[SBK_SHA256_HEX], SbkE
     enum { CHUNK = 256 * 1024 };
     char *buf = malloc(CHUNK);
     if (!buf)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
     SbkSha256 c;
     sbk_sha256_init(&c);
     int ret = 0;
@@ -53,12 +54,12 @@ int sbk_sha256_fd(int fd, off_t off, int64_t len, char hex[SBK_SHA256_HEX], SbkE
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            ret = sbk_err_errno(err, errno, "read failed");
+            ret = sbk_err_errno(err, errno, _("read failed"));
             goto done;
         }
         if (n == 0) {
             if (len > 0)
-                ret = sbk_err(err, SBK_EDAMAGED, "file is shorter than expected");
+                ret = sbk_err(err, SBK_EDAMAGED, _("file is shorter than expected"));
             break;
         }
         sbk_sha256_update(&c, buf, (size_t)n);
