@@ -150,33 +150,33 @@ int sbk_minisig_parse(const char *text, size_t len, SbkMinisig *out, SbkError *e
     SigBytes sb;
     memset(out, 0, sizeof *out);
     if (len > SBK_MINISIG_MAX_BYTES)
-        return bad(err, "signature is too large (%zu bytes)", len);
+        return bad(err, _("signature is too large (%zu bytes)"), len);
     for (int i = 0; i < 4; i++)
         if (next_line(text, len, &pos, &l[i], &n[i]) < 0)
-            return bad(err, "signature is truncated (%d of 4 lines)", i);
+            return bad(err, _("signature is truncated (%d of 4 lines)"), i);
     if (pos != len)
-        return bad(err, "signature has %zu unexpected bytes after its end", len - pos);
+        return bad(err, _("signature has %zu unexpected bytes after its end"), len - pos);
     if (n[0] < sizeof COMMENT_PREFIX - 1 || memcmp(l[0], COMMENT_PREFIX, sizeof COMMENT_PREFIX - 1) != 0 ||
         n[0] >= COMMENT_MAX)
-        return bad(err, "signature does not start with \"untrusted comment:\"");
+        return bad(err, _("signature does not start with \"untrusted comment:\""));
     if (b64_exact(l[1], n[1], &sb, sizeof sb) < 0)
-        return bad(err, "signature line 2 is not a minisign signature");
+        return bad(err, _("signature line 2 is not a minisign signature"));
     if (memcmp(sb.alg, "ED", 2) == 0)
         out->prehashed = 1;
     else if (memcmp(sb.alg, "Ed", 2) == 0)
         out->prehashed = 0;
     else
-        return bad(err, "signature algorithm is not Ed25519");
+        return bad(err, _("signature algorithm is not Ed25519"));
     if (n[2] < sizeof TRUSTED_PREFIX - 1 || memcmp(l[2], TRUSTED_PREFIX, sizeof TRUSTED_PREFIX - 1) != 0)
-        return bad(err, "signature has no \"trusted comment:\" line");
+        return bad(err, _("signature has no \"trusted comment:\" line"));
     size_t tl = n[2] - (sizeof TRUSTED_PREFIX - 1);
     const char *tc = l[2] + sizeof TRUSTED_PREFIX - 1;
     if (tl > SBK_TRUSTED_COMMENT_MAX)
-        return bad(err, "signature's trusted comment is too long");
+        return bad(err, _("signature's trusted comment is too long"));
     if (!printable(tc, tl, 1))
-        return bad(err, "signature's trusted comment has unprintable characters");
+        return bad(err, _("signature's trusted comment has unprintable characters"));
     if (b64_exact(l[3], n[3], out->global_sig, sizeof out->global_sig) < 0)
-        return bad(err, "signature line 4 is not a minisign comment signature");
+        return bad(err, _("signature line 4 is not a minisign comment signature"));
     memcpy(out->keynum, sb.keynum, 8);
     memcpy(out->sig, sb.sig, 64);
     memcpy(out->trusted_comment, tc, tl);
@@ -212,7 +212,7 @@ int sbk_minisig_lesson(const SbkMinisig *s, SbkSignedLesson *out, SbkError *err)
         p += n + (end != NULL);
     }
     if (have != 7)
-        return bad(err, "signature's trusted comment does not name a lesson, version and signer");
+        return bad(err, _("signature's trusted comment does not name a lesson, version and signer"));
     return 0;
 }
 

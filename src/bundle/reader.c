@@ -29,7 +29,12 @@
 void sbk_bundle_locale_enter(SbkUtf8Locale *l)
 {
     l->old = (locale_t)0;
-    l->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    /* only LC_CTYPE changes: built on a copy of the current locale, so the
+     * messages made meanwhile keep their language (LC_MESSAGES) */
+    locale_t base = duplocale(uselocale((locale_t)0));
+    l->loc = base ? newlocale(LC_CTYPE_MASK, "C.UTF-8", base) : (locale_t)0;
+    if (base && !l->loc)
+        freelocale(base);
     if (l->loc)
         l->old = uselocale(l->loc);
 }
@@ -148,16 +153,16 @@ static int read_exact(struct archive *a, char *buf, size_t len, const char *path
         la_ssize_t n = archive_read_data(a, buf + got, len + 1 - got);
         if (n < 0) {
             const char *s = archive_error_string(a);
-            return damaged(err, path, "%s is damaged: %s", what, s ? s : "read error");
+            return damaged(err, path, _("%s is damaged: %s"), what, s ? s : "read error");
         }
         if (n == 0)
             break;
         got += (size_t)n;
         if (got > len)
-            return damaged(err, path, "%s is damaged: longer than its recorded size", what);
+            return damaged(err, path, _("%s is damaged: longer than its recorded size"), what);
     }
     if (got != len)
-        return damaged(err, path, "%s is damaged: shorter than its recorded size", what);
+        return damaged(err, path, _("%s is damaged: shorter than its recorded size"), what);
     buf[len] = '\0';
     return 0;
 }
@@ -181,8 +186,8 @@ static int check_records(const SbkZipDir *d, const char *path, SbkError *err)
     if (d->n == 0 || strcmp(d->rec[0].name, SBK_MANIFEST_NAME) != 0) {
         for (size_t i = 1; i < d->n; i++)
             if (strcmp(d->rec[i].name, SBK_MANIFEST_NAME) == 0)
-                return damaged(err, path, "manifest.json is not the first entry");
-        return damaged(err, path, "manifest.json is missing");
+                return damaged(err, path, _("manifest.json is not the first entry"));
+        return damaged(err, path, _("manifest.json is missing"));
     }
     return 0;
 }
@@ -202,7 +207,7 @@ static int check_duplicates(SbkBundle *b, SbkError *err)
         if (strcmp(v[i - 1]->name, v[i]->name) == 0) {
             char q[160];
             sbk_bundle_quote(v[i]->name, strlen(v[i]->name), q, sizeof q);
-            ret = damaged(err, b->path, "entry \"%s\" appears twice", q);
+            ret = damaged(err, b->path, _("entry \"%s\" appears twice"), q);
             break;
         }
     }
@@ -214,7 +219,7 @@ static int check_duplicates(SbkBundle *b, SbkError *err)
 static int read_minisig(struct archive *a, SbkBundle *b, SbkError *err)
 {
     if (b->entries[1].size > SBK_MINISIG_MAX_BYTES)
-        return damaged(err, b->path, "%s is too large (%lld bytes)", SBK_MINISIG_NAME,
+        return damaged(err, b->path, _("%s is too large (%lld bytes)"), SBK_MINISIG_NAME,
                        (long long)b->entries[1].size);
     size_t len = (size_t)b->entries[1].size;
     b->minisig = malloc(len + 1);
@@ -244,20 +249,20 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
         goto done;
     }
     if (ret < 0) {
-        ret = damaged(err, b->path, "%s", archive_error_string(a) ? archive_error_string(a) : "not a zip archive");
+        ret = damaged(err, b->path, "%s", archive_error_string(a) ? archive_error_string(a) : _("not a zip archive"));
         goto done;
     }
     for (size_t i = 0;; i++) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) {
             if (i != b->n_entries)
-                ret = damaged(err, b->path, "damaged central directory (%zu of %zu entries readable)", i,
+                ret = damaged(err, b->path, _("damaged central directory (%zu of %zu entries readable)"), i,
                               b->n_entries);
             break;
         }
         if (r != ARCHIVE_OK || i >= b->n_entries) {
             const char *s = archive_error_string(a);
-            ret = damaged(err, b->path, "damaged archive: %s", s ? s : "unexpected entry");
+            ret = damaged(err, b->path, _("damaged archive: %s"), s ? s : "unexpected entry");
             goto done;
         }
         const char *name = archive_entry_pathname_utf8(e);
@@ -268,7 +273,7 @@ static int read_with_libarchive(SbkBundle *b, char **manifest, size_t *mlen, Sbk
             (archive_entry_size_is_set(e) && archive_entry_size(e) != b->entries[i].size)) {
             char q[160];
             sbk_bundle_quote(b->entries[i].name, strlen(b->entries[i].name), q, sizeof q);
-            ret = damaged(err, b->path, "entry \"%s\" is damaged (its headers disagree)", q);
+            ret = damaged(err, b->path, _("entry \"%s\" is damaged (its headers disagree)"), q);
             goto done;
         }
         if (i == 1 && sbk_bundle_is_minisig(name)) {
@@ -317,9 +322,9 @@ static int match_manifest(SbkBundle *b, SbkError *err)
         const SbkBundleEntry *e = sbk_bundle_find(b, f->path);
         sbk_bundle_quote(f->path, strlen(f->path), q, sizeof q);
         if (!e)
-            return damaged(err, b->path, "\"%s\" is listed in manifest.json but missing from the archive", q);
+            return damaged(err, b->path, _("\"%s\" is listed in manifest.json but missing from the archive"), q);
         if (e->size != f->size)
-            return damaged(err, b->path, "\"%s\" is %lld bytes, manifest.json says %lld", q,
+            return damaged(err, b->path, _("\"%s\" is %lld bytes, manifest.json says %lld"), q,
                            (long long)e->size, (long long)f->size);
     }
     for (size_t i = 1; i < b->n_entries; i++) {
@@ -327,7 +332,7 @@ static int match_manifest(SbkBundle *b, SbkError *err)
             continue; /* the signature, never listed */
         if (!sbk_manifest_find(m, b->entries[i].name)) {
             sbk_bundle_quote(b->entries[i].name, strlen(b->entries[i].name), q, sizeof q);
-            return damaged(err, b->path, "entry \"%s\" is not listed in manifest.json", q);
+            return damaged(err, b->path, _("entry \"%s\" is not listed in manifest.json"), q);
         }
     }
     return 0;
@@ -346,7 +351,7 @@ static int fill_entries(SbkBundle *b, const SbkZipDir *d, SbkError *err)
             return sbk_err(err, SBK_ENOMEM, _("out of memory"));
         b->n_entries = i + 1;
         if (r->usize > INT64_MAX || r->csize > INT64_MAX)
-            return damaged(err, b->path, "entry \"%s\" has an impossible size", e->name);
+            return damaged(err, b->path, _("entry \"%s\" has an impossible size"), e->name);
         e->size = (int64_t)r->usize;
         e->csize = (int64_t)r->csize;
         e->stored = r->method == 0;
@@ -393,7 +398,7 @@ int sbk_bundle_open(const char *path, SbkBundle **out, SbkError *err)
         goto fail;
     }
     if (dir.trailing > 0) {
-        ret = damaged(err, path, "%lld bytes of unexpected data after the end of the archive",
+        ret = damaged(err, path, _("%lld bytes of unexpected data after the end of the archive"),
                       (long long)dir.trailing);
         goto fail;
     }
@@ -467,7 +472,7 @@ int sbk_bundle_read_entry(const SbkBundle *b, const char *name, size_t max, char
             goto done;
         }
         if (r != ARCHIVE_OK) {
-            ret = damaged(err, b->path, "damaged archive: %s", archive_error_string(a));
+            ret = damaged(err, b->path, _("damaged archive: %s"), archive_error_string(a));
             goto done;
         }
         const char *n = archive_entry_pathname_utf8(e);

@@ -161,7 +161,7 @@ static int stream_entry(Verify *v, struct archive *a, int idx, char **keep, size
         }
         if (r == ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, _("entry \"%s\" is damaged: %s"), q, s ? s : "CRC mismatch");
+            report(v, _("entry \"%s\" is damaged: %s"), q, s ? s : _("CRC mismatch"));
             damaged = 1;
         }
     }
@@ -201,7 +201,7 @@ static void stream_all(Verify *v, int fd, int64_t size, const SbkZipDir *d)
             goto done;
         if (r < ARCHIVE_WARN) {
             const char *s = archive_error_string(a);
-            report(v, _("damaged archive: %s"), s ? s : "cannot read the next entry");
+            report(v, _("damaged archive: %s"), s ? s : _("cannot read the next entry"));
             if (r == ARCHIVE_FATAL)
                 goto done;
             continue;
