@@ -185,7 +185,7 @@ class CliMessages(unittest.TestCase):
         self.assertIn("Signature: unsigned", en.stdout)
         ru = run(["info", self.bundle], RU)
         self.assertEqual(ru.returncode, 0, ru.stderr)
-        for w in ("msgs-01  версия 1", "Длительность: 00:00:03", "Подпись:   без подписи",
+        for w in ("msgs-01  версия 1", "Длительность: 00:00:03", "Подпись:      без подписи",
                   "Разделы:", "Файлы:", "  название (ru): Гражданский бюджет"):
             self.assertIn(w, ru.stdout)
         ky = run(["info", self.bundle], KY)
