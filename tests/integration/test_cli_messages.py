@@ -154,7 +154,7 @@ class CliMessages(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn(want, r.stderr, (args, env))
         r = run(["verify", "--frob"], RU)
-        self.assertIn("Подробнее: 'sabak verify --help'.", r.stderr)
+        self.assertIn("Справка: 'sabak verify --help'.", r.stderr)
 
     # -- verify: the library's problems, translated ----------------------------------
     def test_verify(self):
