@@ -127,4 +127,19 @@ typedef struct SbkSearchHit {
 long sbk_search_doc_match(const SbkSearchDoc *doc, const SbkSearchQuery *q, const char *pref_lang,
                           SbkSearchHit *hits, int max_hits, int *n_hits);
 
+
+/* Every unit of a document in insertion order: a title or description
+ * (cue -1, text as written), or one subtitle cue (text NULL, its ordinal in
+ * its WebVTT file and its times), with its encoded folded text. Start with
+ * an iterator of {doc}; returns 1 with the next unit, 0 at the end. For
+ * tests and tools: matching walks the index the same way. */
+typedef struct SbkSearchIter {
+    const SbkSearchDoc *doc;
+    uint32_t field, k;
+    const char *p;
+    const unsigned char *t;
+    int64_t prev;
+} SbkSearchIter;
+int sbk_search_doc_next(SbkSearchIter *it, SbkSearchHit *u, const char **fold, size_t *fold_len);
+
 #endif
