@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -425,6 +426,11 @@ static SbkCatalogSign catalog_sign(const SbkLibrary *lib, const LibBundle *lb)
     };
 }
 
+void sbk_lib_trim(void)
+{
+    malloc_trim(0);
+}
+
 int sbk_library_catalog_json(SbkLibrary *lib, const char *lang, char **out, size_t *len)
 {
     int ret = 0;
@@ -456,6 +462,7 @@ done:
     free(dfile);
     free(dreason);
     sbk_lib_snap_unref(&s);
+    sbk_lib_trim();
     return ret;
 }
 

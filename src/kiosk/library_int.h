@@ -170,6 +170,11 @@ static inline int sbk_lib_key_eq(const SbkVerifyKey *a, const SbkVerifyKey *b)
 }
 
 /* library.c */
+/* Give the free pages of malloc's arenas back to the system. The catalog's
+ * and search's JSON are built as jansson trees, 5 MB of small nodes for
+ * 1,000 lessons, freed at once: without this the holes they leave stay in
+ * RSS (10 MB after the first page load; tools/bench/catalog). */
+void sbk_lib_trim(void);
 LibBundle *sbk_lib_bundle_ref(LibBundle *lb);
 void sbk_lib_bundle_unref(LibBundle **lb);
 Snapshot *sbk_lib_snap_get(SbkLibrary *lib);      /* the current one, referenced */

@@ -233,5 +233,7 @@ done:
     free(res);
     sbk_search_query_clear(&q);
     sbk_lib_snap_unref(&s);
+    if (nf > 0)
+        sbk_lib_trim();
     return ret;
 }
