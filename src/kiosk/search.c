@@ -195,8 +195,8 @@ static Field *new_field(SbkSearchDoc *d)
     return &d->f[d->n];
 }
 
-int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
-                       int64_t end_ms, const char *text, size_t len)
+static int add_text(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms, int64_t end_ms,
+                    const char *text, size_t len, int borrow)
 {
     int ret = 0;
     char *enc = NULL;
@@ -213,7 +213,7 @@ int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t star
         return ret;
     if (elen == 0)
         goto done;
-    size_t keep = strnlen(text, len); /* the original must not contain NUL either */
+    size_t keep = borrow ? 0 : strnlen(text, len); /* the original must not contain NUL either */
     if (over_bounds(d, kind, elen, keep)) {
         ret = SBK_ELIMIT;
         goto done;
@@ -223,11 +223,14 @@ int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t star
         ret = SBK_ENOMEM;
         goto done;
     }
-    *f = (Field){.kind = (uint8_t)kind, .lang = (uint8_t)slot, .orig = (uint32_t)d->orig_len,
-                 .fold = (uint32_t)d->fold_len, .fold_len = (uint32_t)elen, .seq = d->units,
-                 .n = 1, .start_ms = clamp_ms(start_ms), .end_ms = clamp_ms(end_ms)};
+    *f = (Field){.kind = (uint8_t)kind, .lang = (uint8_t)slot,
+                 .orig = borrow ? UINT32_MAX : (uint32_t)d->orig_len, .fold = (uint32_t)d->fold_len,
+                 .fold_len = (uint32_t)elen, .seq = d->units, .n = 1,
+                 .start_ms = clamp_ms(start_ms), .end_ms = clamp_ms(end_ms),
+                 .ref = borrow ? text : NULL};
     size_t orig_before = d->orig_len;
-    ret = blob_append(&d->orig, &d->orig_len, &d->orig_cap, text, keep);
+    if (!borrow)
+        ret = blob_append(&d->orig, &d->orig_len, &d->orig_cap, text, keep);
     if (ret < 0)
         goto done;
     ret = blob_append(&d->fold, &d->fold_len, &d->fold_cap, enc, elen);
@@ -241,6 +244,17 @@ int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t star
 done:
     free(enc);
     return ret;
+}
+
+int sbk_search_doc_add(SbkSearchDoc *d, int kind, const char *lang, int64_t start_ms,
+                       int64_t end_ms, const char *text, size_t len)
+{
+    return add_text(d, kind, lang, start_ms, end_ms, text, len, 0);
+}
+
+int sbk_search_doc_add_ref(SbkSearchDoc *d, int kind, const char *lang, const char *text)
+{
+    return add_text(d, kind, lang, 0, 0, text, text ? strlen(text) : 0, 1);
 }
 
 static void shrink(char **blob, size_t len, size_t *cap)

@@ -46,6 +46,10 @@ int sbk_search_doc_new(SbkSearchDoc **out);
  * subtitles. Empty text is ignored. Returns 0 or SBK_ENOMEM/SBK_ELIMIT. */
 int sbk_search_doc_add(SbkSearchDoc *doc, int kind, const char *lang, int64_t start_ms,
                        int64_t end_ms, const char *text, size_t len);
+/* The same for a title or description that outlives the document and does
+ * not change (the manifest's, in the kiosk): not copied; hits point to it.
+ * The folded form is still the document's. */
+int sbk_search_doc_add_ref(SbkSearchDoc *doc, int kind, const char *lang, const char *text);
 /* Add every cue of a WebVTT file (as written by sbk_subs_to_vtt; tags are
  * stripped and entities decoded, a cue's lines joined with a space). Only
  * the folded text is kept: hits give the cue's ordinal (SbkSearchHit.cue).

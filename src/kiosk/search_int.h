@@ -17,13 +17,20 @@
 typedef struct Field {
     uint8_t kind, lang, run;
     uint8_t pad;
-    uint32_t orig;            /* offset into `orig`, or UINT32_MAX (none) */
+    uint32_t orig;            /* offset into `orig`, or UINT32_MAX (none, or see `ref`) */
     uint32_t fold, fold_len;  /* the encoded folded text; a run: all its cues, NULs included */
     uint32_t seq;             /* insertion order of the (first) unit: hits keep it */
     uint32_t n;               /* units: 1, or the run's cues */
     uint32_t times;           /* a run: offset into `times` */
     int32_t start_ms, end_ms; /* one subtitle field added with sbk_search_doc_add */
+    const char *ref;          /* the text as written, the caller's (sbk_search_doc_add_ref) */
 } Field;
+
+/* A field's text as written: NULL for a run. */
+static inline const char *field_text(const char *orig, const Field *f)
+{
+    return f->ref ? f->ref : f->orig == UINT32_MAX ? NULL : orig + f->orig;
+}
 
 struct SbkSearchDoc {
     Field *f;

@@ -321,7 +321,7 @@ long sbk_search_doc_match(const SbkSearchDoc *d, const SbkSearchQuery *q, const 
         if (f->run)
             sbk_search_run_times(d, f, c->k, &start, &end);
         hits[out++] = (SbkSearchHit){.kind = f->kind, .lang = d->langs[f->lang],
-                                     .text = f->run ? NULL : d->orig + f->orig,
+                                     .text = field_text(d->orig, f),
                                      .cue = f->run ? (int)c->k : -1, .start_ms = start,
                                      .end_ms = end, .words = c->words, .close = c->close};
     }
@@ -339,7 +339,7 @@ int sbk_search_doc_next(SbkSearchIter *it, SbkSearchHit *u, const char **fold, s
     while (d && it->field < d->n) {
         const Field *f = &d->f[it->field];
         if (!f->run) {
-            *u = (SbkSearchHit){.kind = f->kind, .lang = d->langs[f->lang], .text = d->orig + f->orig,
+            *u = (SbkSearchHit){.kind = f->kind, .lang = d->langs[f->lang], .text = field_text(d->orig, f),
                                 .cue = -1, .start_ms = f->start_ms, .end_ms = f->end_ms};
             *fold = d->fold + f->fold;
             *fold_len = f->fold_len;

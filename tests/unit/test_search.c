@@ -310,7 +310,9 @@ static void test_compact_walk(void **state)
     static const char ky[] = "WEBVTT\n\n00:00:02.000 --> 00:00:03.000\nбюджет ачык\n";
     SbkSearchDoc *d = NULL;
     assert_int_equal(sbk_search_doc_new(&d), 0);
+    static const char desc[] = "Описание бюджета"; /* not copied: hits point here */
     assert_int_equal(sbk_search_doc_add(d, SBK_SEARCH_TITLE, "ru", 0, 0, "Бюджет", 12), 0);
+    assert_int_equal(sbk_search_doc_add_ref(d, SBK_SEARCH_DESCRIPTION, "ru", desc), 0);
     assert_int_equal(sbk_search_doc_add_vtt(d, "ru", vtt, strlen(vtt)), 0);
     assert_int_equal(sbk_search_doc_add(d, SBK_SEARCH_SUBTITLES, "en", 7000, 8000, "budget", 6), 0);
     assert_int_equal(sbk_search_doc_add_vtt(d, "ky", ky, strlen(ky)), 0);
@@ -326,6 +328,9 @@ static void test_compact_walk(void **state)
     assert_int_equal(u.kind, SBK_SEARCH_TITLE);
     assert_string_equal(u.text, "Бюджет");
     assert_int_equal(u.cue, -1);
+    assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 1);
+    assert_int_equal(u.kind, SBK_SEARCH_DESCRIPTION);
+    assert_ptr_equal(u.text, desc);
     /* the ru run: the cues as the WebVTT reader gives them */
     const char *srcs[] = {vtt, ky};
     const char *langs[] = {"ru", "ky"};
@@ -374,13 +379,14 @@ static void test_compact_walk(void **state)
     assert_int_equal(hits[0].cue, 5);
     assert_int_equal(hits[0].start_ms, INT32_MAX);
     assert_int_equal(hits[0].end_ms, INT32_MAX);
-    /* title, then subtitles: ru cue 3, the kept field, ky cue 0 in order */
+    /* title, description, then subtitles: ru cue 3, ky cue 0 in order */
     assert_true(run(d, "бюджет", hits, &n) > 0);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_int_equal(hits[0].kind, SBK_SEARCH_TITLE);
-    assert_int_equal(hits[1].cue, 3);
-    assert_string_equal(hits[2].lang, "ky");
-    assert_int_equal(hits[2].start_ms, 2000);
+    assert_ptr_equal(hits[1].text, desc);
+    assert_int_equal(hits[2].cue, 3);
+    assert_string_equal(hits[3].lang, "ky");
+    assert_int_equal(hits[3].start_ms, 2000);
     sbk_search_doc_free(&d);
 }
 
