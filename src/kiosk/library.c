@@ -51,6 +51,8 @@ void sbk_lib_bundle_unref(LibBundle **plb)
     sbk_search_doc_free(&lb->doc);
     free(lb->file);
     free(lb->bad);
+    free(lb->sig_publisher);
+    free(lb->sig_key_id);
     free(lb);
 }
 
@@ -417,11 +419,11 @@ done:
 /* The signature fields of lb's card and details, under the library's policy. */
 static SbkCatalogSign catalog_sign(const SbkLibrary *lib, const LibBundle *lb)
 {
-    int trusted = lb->sig.state == SBK_SIG_TRUSTED;
+    int trusted = lb->sig_state == SBK_SIG_TRUSTED;
     return (SbkCatalogSign){
-        .state = sbk_sign_state_name(lb->sig.state),
-        .publisher = trusted ? lb->sig.publisher : NULL,
-        .key_id = trusted ? lb->sig.key_id : NULL,
+        .state = sbk_sign_state_name(lb->sig_state),
+        .publisher = trusted ? lb->sig_publisher : NULL,
+        .key_id = trusted ? lb->sig_key_id : NULL,
         .unverified = lib->sign_policy == SBK_SIGN_POLICY_WARN && !trusted,
     };
 }

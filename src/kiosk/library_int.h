@@ -84,7 +84,9 @@ typedef struct LibBundle {
     size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
     char *bad;                 /* why full verification failed (set under scan_lock) */
-    SbkSignInfo sig;           /* who signed it, against the trust of its scan */
+    int sig_state;             /* who signed it (SBK_SIG_*), against the trust of its scan; */
+    char *sig_publisher;       /* trusted: the key's name and id (else NULL: not the whole */
+    char *sig_key_id;          /* SbkSignInfo, 400 bytes a lesson mostly blank) */
     int vtries;                /* verifier thread only: failed reads so far ... */
     int64_t vnext_ms;          /* ... and when to try again (monotonic ms) */
     pthread_mutex_t lock;
