@@ -428,8 +428,14 @@ static SbkCatalogSign catalog_sign(const SbkLibrary *lib, const LibBundle *lb)
     };
 }
 
-void sbk_lib_trim(void)
+void sbk_lib_trim(int now)
 {
+    static int64_t last_ms; /* atomic */
+    int64_t t = sbk_lib_now_ms(), was = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
+    if (!now && t - was < TRIM_EVERY_MS)
+        return;
+    if (!__atomic_compare_exchange_n(&last_ms, &was, t, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return; /* another thread trims now */
     malloc_trim(0);
 }
 
@@ -464,7 +470,7 @@ done:
     free(dfile);
     free(dreason);
     sbk_lib_snap_unref(&s);
-    sbk_lib_trim();
+    sbk_lib_trim(1);
     return ret;
 }
 

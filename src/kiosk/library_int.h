@@ -175,8 +175,12 @@ static inline int sbk_lib_key_eq(const SbkVerifyKey *a, const SbkVerifyKey *b)
 /* Give the free pages of malloc's arenas back to the system. The catalog's
  * and search's JSON are built as jansson trees, 5 MB of small nodes for
  * 1,000 lessons, freed at once: without this the holes they leave stay in
- * RSS (10 MB after the first page load; tools/bench/catalog). */
-void sbk_lib_trim(void);
+ * RSS (10 MB after the first page load; tools/bench/catalog). It costs
+ * about 5 ms of CPU (the pages are faulted in again by the next request), so
+ * searches trim at most every TRIM_EVERY_MS (now = 0); the catalog, asked
+ * for once a page load, always (now = 1). */
+#define TRIM_EVERY_MS 2000
+void sbk_lib_trim(int now);
 LibBundle *sbk_lib_bundle_ref(LibBundle *lb);
 void sbk_lib_bundle_unref(LibBundle **lb);
 Snapshot *sbk_lib_snap_get(SbkLibrary *lib);      /* the current one, referenced */

@@ -234,6 +234,6 @@ done:
     sbk_search_query_clear(&q);
     sbk_lib_snap_unref(&s);
     if (nf > 0)
-        sbk_lib_trim();
+        sbk_lib_trim(0);
     return ret;
 }
