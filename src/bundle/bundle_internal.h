@@ -98,4 +98,8 @@ int sbk_bundle_write_slices(const char *out_path, const SbkBundleInput *in, cons
  * at most about 80 characters. */
 void sbk_bundle_quote(const char *name, size_t len, char *buf, size_t n);
 
+/* manifest_pack.c: a copy of m in one allocation (SbkManifest.packed),
+ * equal strings shared; NULL when out of memory. */
+SbkManifest *sbk_manifest_pack(const SbkManifest *m);
+
 #endif

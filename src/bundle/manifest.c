@@ -4,6 +4,7 @@
  * milliseconds, so that the same manifest always gives the same bytes (the
  * bundle is reproducible and its checksum comparable). The parser checks
  * every known key's type and range and returns one line naming the key. */
+#include "bundle_internal.h"
 #include "sabak/bundle.h"
 #include "sabak/core.h"
 #include "sabak/i18n.h"
@@ -497,11 +498,13 @@ int sbk_manifest_parse(const char *json, size_t len, SbkManifest **out, SbkError
     SbkManifest *m = calloc(1, sizeof *m);
     int ret = m ? parse_root(root, m, err) : sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
     json_decref(root);
-    if (ret < 0) {
-        sbk_manifest_free(&m);
+    SbkManifest *p = ret == 0 ? sbk_manifest_pack(m) : NULL;
+    if (ret == 0 && !p)
+        ret = sbk_err(err, SBK_ENOMEM, "out of memory reading manifest.json");
+    sbk_manifest_free(&m);
+    if (ret < 0)
         return ret;
-    }
-    *out = m;
+    *out = p;
     return 0;
 }
 
@@ -516,6 +519,11 @@ void sbk_manifest_free(SbkManifest **pm)
     if (!pm || !*pm)
         return;
     SbkManifest *m = *pm;
+    if (m->packed) {
+        free(m);
+        *pm = NULL;
+        return;
+    }
     free(m->generator);
     free(m->id);
     free_langs(m->title);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,6 +51,8 @@ void sbk_lib_bundle_unref(LibBundle **plb)
     sbk_search_doc_free(&lb->doc);
     free(lb->file);
     free(lb->bad);
+    free(lb->sig_publisher);
+    free(lb->sig_key_id);
     free(lb);
 }
 
@@ -416,13 +419,24 @@ done:
 /* The signature fields of lb's card and details, under the library's policy. */
 static SbkCatalogSign catalog_sign(const SbkLibrary *lib, const LibBundle *lb)
 {
-    int trusted = lb->sig.state == SBK_SIG_TRUSTED;
+    int trusted = lb->sig_state == SBK_SIG_TRUSTED;
     return (SbkCatalogSign){
-        .state = sbk_sign_state_name(lb->sig.state),
-        .publisher = trusted ? lb->sig.publisher : NULL,
-        .key_id = trusted ? lb->sig.key_id : NULL,
+        .state = sbk_sign_state_name(lb->sig_state),
+        .publisher = trusted ? lb->sig_publisher : NULL,
+        .key_id = trusted ? lb->sig_key_id : NULL,
         .unverified = lib->sign_policy == SBK_SIGN_POLICY_WARN && !trusted,
     };
+}
+
+void sbk_lib_trim(int now)
+{
+    static int64_t last_ms; /* atomic */
+    int64_t t = sbk_lib_now_ms(), was = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
+    if (!now && t - was < TRIM_EVERY_MS)
+        return;
+    if (!__atomic_compare_exchange_n(&last_ms, &was, t, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return; /* another thread trims now */
+    malloc_trim(0);
 }
 
 int sbk_library_catalog_json(SbkLibrary *lib, const char *lang, char **out, size_t *len)
@@ -456,6 +470,7 @@ done:
     free(dfile);
     free(dreason);
     sbk_lib_snap_unref(&s);
+    sbk_lib_trim(1);
     return ret;
 }
 

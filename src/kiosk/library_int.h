@@ -84,7 +84,9 @@ typedef struct LibBundle {
     size_t doc_bytes;          /* counted in lib->index_bytes */
     int vstate;                /* V_*, atomic */
     char *bad;                 /* why full verification failed (set under scan_lock) */
-    SbkSignInfo sig;           /* who signed it, against the trust of its scan */
+    int sig_state;             /* who signed it (SBK_SIG_*), against the trust of its scan; */
+    char *sig_publisher;       /* trusted: the key's name and id (else NULL: not the whole */
+    char *sig_key_id;          /* SbkSignInfo, 400 bytes a lesson mostly blank) */
     int vtries;                /* verifier thread only: failed reads so far ... */
     int64_t vnext_ms;          /* ... and when to try again (monotonic ms) */
     pthread_mutex_t lock;
@@ -170,6 +172,15 @@ static inline int sbk_lib_key_eq(const SbkVerifyKey *a, const SbkVerifyKey *b)
 }
 
 /* library.c */
+/* Give the free pages of malloc's arenas back to the system. The catalog's
+ * and search's JSON are built as jansson trees, 5 MB of small nodes for
+ * 1,000 lessons, freed at once: without this the holes they leave stay in
+ * RSS (10 MB after the first page load; tools/bench/catalog). It costs
+ * about 5 ms of CPU (the pages are faulted in again by the next request), so
+ * searches trim at most every TRIM_EVERY_MS (now = 0); the catalog, asked
+ * for once a page load, always (now = 1). */
+#define TRIM_EVERY_MS 2000
+void sbk_lib_trim(int now);
 LibBundle *sbk_lib_bundle_ref(LibBundle *lb);
 void sbk_lib_bundle_unref(LibBundle **lb);
 Snapshot *sbk_lib_snap_get(SbkLibrary *lib);      /* the current one, referenced */

@@ -26,19 +26,19 @@ static const SbkManifestFile *subtitles_for(const SbkManifest *m, const char *la
     return NULL;
 }
 
-/* Titles and descriptions: short, bounded by the manifest's own limits. */
+/* Titles and descriptions: short, bounded by the manifest's own limits.
+ * Hits point to the manifest's text (it lives as long as lb->doc). */
 static int index_titles(LibBundle *lb)
 {
     const SbkManifest *m = lb->b->manifest;
     int ret = 0;
     for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
         if (m->title[l])
-            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_TITLE, sbk_lang_codes[l], 0, 0, m->title[l],
-                                     strlen(m->title[l]));
+            ret = sbk_search_doc_add_ref(lb->doc, SBK_SEARCH_TITLE, sbk_lang_codes[l], m->title[l]);
     for (int l = 0; ret == 0 && l < SBK_LANG_COUNT; l++)
         if (m->description[l])
-            ret = sbk_search_doc_add(lb->doc, SBK_SEARCH_DESCRIPTION, sbk_lang_codes[l], 0, 0,
-                                     m->description[l], strlen(m->description[l]));
+            ret = sbk_search_doc_add_ref(lb->doc, SBK_SEARCH_DESCRIPTION, sbk_lang_codes[l],
+                                         m->description[l]);
     return ret;
 }
 
@@ -233,5 +233,7 @@ done:
     free(res);
     sbk_search_query_clear(&q);
     sbk_lib_snap_unref(&s);
+    if (nf > 0)
+        sbk_lib_trim(0);
     return ret;
 }

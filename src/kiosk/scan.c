@@ -46,14 +46,19 @@ char *sbk_lib_name_reason(const char *s, const char *proc, const char *file)
  * key signed is refused with the reason. Returns 0 or SBK_EDAMAGED (err set). */
 static int sign_verdict(SbkLibrary *lib, LibBundle *lb, SbkError *err)
 {
-    sbk_sign_check_bundle(lib->trust, lb->b, &lb->sig);
-    if (lb->sig.state == SBK_SIG_BAD)
-        return sbk_err(err, SBK_EDAMAGED, "%s: bad signature: %s", lb->b->path, lb->sig.reason);
-    if (lib->sign_policy == SBK_SIGN_POLICY_ON && lb->sig.state == SBK_SIG_UNKNOWN)
+    SbkSignInfo sig;
+    sbk_sign_check_bundle(lib->trust, lb->b, &sig);
+    lb->sig_state = sig.state;
+    if (sig.state == SBK_SIG_BAD)
+        return sbk_err(err, SBK_EDAMAGED, "%s: bad signature: %s", lb->b->path, sig.reason);
+    if (lib->sign_policy == SBK_SIGN_POLICY_ON && sig.state == SBK_SIG_UNKNOWN)
         return sbk_err(err, SBK_EDAMAGED, "%s: not shown: signed by an unknown key %s (require_signature = on)",
-                       lb->b->path, lb->sig.key_id);
-    if (lib->sign_policy == SBK_SIGN_POLICY_ON && lb->sig.state == SBK_SIG_UNSIGNED)
+                       lb->b->path, sig.key_id);
+    if (lib->sign_policy == SBK_SIGN_POLICY_ON && sig.state == SBK_SIG_UNSIGNED)
         return sbk_err(err, SBK_EDAMAGED, "%s: not shown: unsigned (require_signature = on)", lb->b->path);
+    if (sig.state == SBK_SIG_TRUSTED &&
+        (!(lb->sig_publisher = strdup(sig.publisher)) || !(lb->sig_key_id = strdup(sig.key_id))))
+        return sbk_err(err, SBK_ENOMEM, "%s: out of memory", lb->b->path);
     return 0;
 }
 

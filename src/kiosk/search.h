@@ -46,6 +46,10 @@ int sbk_search_doc_new(SbkSearchDoc **out);
  * subtitles. Empty text is ignored. Returns 0 or SBK_ENOMEM/SBK_ELIMIT. */
 int sbk_search_doc_add(SbkSearchDoc *doc, int kind, const char *lang, int64_t start_ms,
                        int64_t end_ms, const char *text, size_t len);
+/* The same for a title or description that outlives the document and does
+ * not change (the manifest's, in the kiosk): not copied; hits point to it.
+ * The folded form is still the document's. */
+int sbk_search_doc_add_ref(SbkSearchDoc *doc, int kind, const char *lang, const char *text);
 /* Add every cue of a WebVTT file (as written by sbk_subs_to_vtt; tags are
  * stripped and entities decoded, a cue's lines joined with a space). Only
  * the folded text is kept: hits give the cue's ordinal (SbkSearchHit.cue).
@@ -126,5 +130,20 @@ typedef struct SbkSearchHit {
  * and has SBK_SEARCH_EXACT added when every word was found as typed. */
 long sbk_search_doc_match(const SbkSearchDoc *doc, const SbkSearchQuery *q, const char *pref_lang,
                           SbkSearchHit *hits, int max_hits, int *n_hits);
+
+
+/* Every unit of a document in insertion order: a title or description
+ * (cue -1, text as written), or one subtitle cue (text NULL, its ordinal in
+ * its WebVTT file and its times), with its encoded folded text. Start with
+ * an iterator of {doc}; returns 1 with the next unit, 0 at the end. For
+ * tests and tools: matching walks the index the same way. */
+typedef struct SbkSearchIter {
+    const SbkSearchDoc *doc;
+    uint32_t field, k;
+    const char *p;
+    const unsigned char *t;
+    int64_t prev;
+} SbkSearchIter;
+int sbk_search_doc_next(SbkSearchIter *it, SbkSearchHit *u, const char **fold, size_t *fold_len);
 
 #endif

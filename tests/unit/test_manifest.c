@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <malloc.h>
 
 #include "sabak/bundle.h"
 #include "sabak/core.h"
@@ -114,6 +115,74 @@ static void test_round_trip(void **state)
     assert_memory_equal(a, b, na);
     sbk_manifest_free(&p);
     assert_null(p);
+    sbk_manifest_free(&p);
+    free(a);
+    free(b);
+}
+
+/* A parsed manifest is one allocation (SbkManifest.packed): every string,
+ * chapter and file inside the block, equal short strings stored once. */
+static void in_block(const SbkManifest *p, size_t size, const void *x)
+{
+    if (!x)
+        return;
+    const char *c = x, *b = (const char *)p;
+    assert_true(c >= b && c < b + size);
+}
+
+static void test_packed(void **state)
+{
+    (void)state;
+    SbkManifest m;
+    SbkManifestFile f[3];
+    SbkChapter c[2];
+    full_manifest(&m, f, c);
+    f[1].mime = (char *)"video/mp4"; /* as f[2] */
+    f[1].kind = (char *)"video";
+    f[1].lang = NULL;
+    f[1].tier = (char *)"low";
+    f[1].codecs = (char *)"avc1.64001f, mp4a.40.2";
+    f[1].width = 426;
+    f[1].height = 240;
+    f[1].path = (char *)"media/low.mp4";
+    SbkError err = {0};
+    char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    assert_int_equal(sbk_manifest_to_json(&m, &a, &na, &err), 0);
+    SbkManifest *p = NULL;
+    assert_int_equal(sbk_manifest_parse(a, na, &p, &err), 0);
+    assert_int_equal(p->packed, 1);
+    size_t size = malloc_usable_size(p);
+    in_block(p, size, p->files);
+    in_block(p, size, p->chapters);
+    in_block(p, size, p->generator);
+    in_block(p, size, p->id);
+    in_block(p, size, p->topic);
+    in_block(p, size, p->content);
+    for (int l = 0; l < SBK_LANG_COUNT; l++) {
+        in_block(p, size, p->title[l]);
+        in_block(p, size, p->description[l]);
+        for (int i = 0; i < p->n_chapters; i++)
+            in_block(p, size, p->chapters[i].title[l]);
+    }
+    for (int i = 0; i < p->n_files; i++) {
+        const SbkManifestFile *x = &p->files[i];
+        in_block(p, size, x->path);
+        in_block(p, size, x->kind);
+        in_block(p, size, x->mime);
+        in_block(p, size, x->codecs);
+        in_block(p, size, x->tier);
+        in_block(p, size, x->lang);
+    }
+    assert_ptr_equal(p->files[1].mime, p->files[2].mime);
+    assert_ptr_equal(p->files[1].kind, p->files[2].kind);
+    assert_ptr_equal(p->files[1].codecs, p->files[2].codecs);
+    assert_ptr_not_equal(p->files[1].tier, p->files[2].tier);
+    assert_string_equal(p->files[1].path, "media/low.mp4");
+    assert_string_equal(p->files[2].tier, "standard");
+    assert_int_equal(sbk_manifest_to_json(p, &b, &nb, &err), 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
     sbk_manifest_free(&p);
     free(a);
     free(b);
@@ -287,6 +356,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_packed),
         cmocka_unit_test(test_bad_manifests),
         cmocka_unit_test(test_base_is_valid),
     };

@@ -290,6 +290,106 @@ static void test_odd_text(void **state)
     sbk_search_doc_free(&d); /* NULL is fine */
 }
 
+/* The compact index (no record per cue: a run's cues are NUL-separated in
+ * the folded blob, their times varints): walking it gives back every cue of
+ * the WebVTT with its ordinal, its times and its folded text, in order, with
+ * the fields added around the runs in their places. Times that go back
+ * (overlapping cues), jump by hours or reach the 32-bit limit, and a cue with
+ * no searchable text (kept empty, so that the ordinals after it hold). */
+static void test_compact_walk(void **state)
+{
+    (void)state;
+    static const char vtt[] =
+        "WEBVTT\n\n"
+        "00:00:01.000 --> 00:00:04.000\nпервый\n\n"
+        "00:00:03.500 --> 00:00:03.900\nвнахлёст\n\n"      /* starts before the last ended */
+        "00:00:05.000 --> 00:00:06.000\n\xff\xfe\n\n"      /* nothing searchable */
+        "09:59:59.999 --> 10:00:00.000\nчерез часы бюджет\n\n"
+        "00:00:00.000 --> 00:00:00.000\nназад\n\n"
+        "600:00:00.000 --> 900:00:00.000\nдальше предела\n";
+    static const char ky[] = "WEBVTT\n\n00:00:02.000 --> 00:00:03.000\nбюджет ачык\n";
+    SbkSearchDoc *d = NULL;
+    assert_int_equal(sbk_search_doc_new(&d), 0);
+    static const char desc[] = "Описание бюджета"; /* not copied: hits point here */
+    assert_int_equal(sbk_search_doc_add(d, SBK_SEARCH_TITLE, "ru", 0, 0, "Бюджет", 12), 0);
+    assert_int_equal(sbk_search_doc_add_ref(d, SBK_SEARCH_DESCRIPTION, "ru", desc), 0);
+    assert_int_equal(sbk_search_doc_add_vtt(d, "ru", vtt, strlen(vtt)), 0);
+    assert_int_equal(sbk_search_doc_add(d, SBK_SEARCH_SUBTITLES, "en", 7000, 8000, "budget", 6), 0);
+    assert_int_equal(sbk_search_doc_add_vtt(d, "ky", ky, strlen(ky)), 0);
+    sbk_search_doc_finish(d);
+    assert_int_equal(sbk_search_doc_cues(d), 5 + 1 + 1); /* the empty cue is not counted */
+
+    SbkSearchIter it = {.doc = d};
+    SbkSearchHit u;
+    const char *fold;
+    size_t flen;
+    char enc[256];
+    assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 1);
+    assert_int_equal(u.kind, SBK_SEARCH_TITLE);
+    assert_string_equal(u.text, "Бюджет");
+    assert_int_equal(u.cue, -1);
+    assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 1);
+    assert_int_equal(u.kind, SBK_SEARCH_DESCRIPTION);
+    assert_ptr_equal(u.text, desc);
+    /* the ru run: the cues as the WebVTT reader gives them */
+    const char *srcs[] = {vtt, ky};
+    const char *langs[] = {"ru", "ky"};
+    for (int r = 0; r < 2; r++) {
+        SbkVttCursor c;
+        int64_t s0, s1;
+        size_t tlen;
+        assert_int_equal(sbk_search_vtt_begin(&c, srcs[r], strlen(srcs[r])), 0);
+        for (int k = 0; sbk_search_vtt_next(&c, &s0, &s1, &tlen); k++) {
+            assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 1);
+            assert_int_equal(u.kind, SBK_SEARCH_SUBTITLES);
+            assert_string_equal(u.lang, langs[r]);
+            assert_null(u.text);
+            assert_int_equal(u.cue, k);
+            assert_int_equal(u.start_ms, s0 > INT32_MAX ? INT32_MAX : s0);
+            assert_int_equal(u.end_ms, s1 > INT32_MAX ? INT32_MAX : s1);
+            char *f = sbk_utf8_fold(c.text, tlen);
+            assert_non_null(f);
+            size_t elen = sbk_search_encode(f, strlen(f), enc);
+            free(f);
+            assert_int_equal(flen, elen);
+            assert_memory_equal(fold, enc, elen);
+            if (k == 2)
+                assert_int_equal(flen, 0);
+        }
+        free(c.text);
+        if (r == 0) { /* the field added between the runs */
+            assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 1);
+            assert_string_equal(u.text, "budget");
+            assert_int_equal(u.start_ms, 7000);
+            assert_int_equal(u.end_ms, 8000);
+        }
+    }
+    assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 0);
+    assert_int_equal(sbk_search_doc_next(&it, &u, &fold, &flen), 0);
+
+    /* A hit after the empty cue names the right cue and times. */
+    SbkSearchHit hits[SBK_SEARCH_MAX_HITS];
+    int n = 0;
+    assert_true(run(d, "часы", hits, &n) > 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].cue, 3);
+    assert_int_equal(hits[0].start_ms, 35999999);
+    assert_int_equal(hits[0].end_ms, 36000000);
+    assert_true(run(d, "предела", hits, &n) > 0);
+    assert_int_equal(hits[0].cue, 5);
+    assert_int_equal(hits[0].start_ms, INT32_MAX);
+    assert_int_equal(hits[0].end_ms, INT32_MAX);
+    /* title, description, then subtitles: ru cue 3, ky cue 0 in order */
+    assert_true(run(d, "бюджет", hits, &n) > 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(hits[0].kind, SBK_SEARCH_TITLE);
+    assert_ptr_equal(hits[1].text, desc);
+    assert_int_equal(hits[2].cue, 3);
+    assert_string_equal(hits[3].lang, "ky");
+    assert_int_equal(hits[3].start_ms, 2000);
+    sbk_search_doc_free(&d);
+}
+
 /* Scale: 1,000 lessons with two languages of subtitles (120 cues each, about
  * the size of a 10-minute screencast). Prints the index size and query
  * times; asserts only the results. */
@@ -375,7 +475,7 @@ int main(void)
         cmocka_unit_test(test_encoding),
         cmocka_unit_test(test_subtitle_hit), cmocka_unit_test(test_hit_order),
         cmocka_unit_test(test_ranking),      cmocka_unit_test(test_odd_text),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_scale),        cmocka_unit_test(test_compact_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,11 @@ typedef struct SbkManifest {
     int n_chapters;
     SbkManifestFile *files;
     int n_files;
+    /* Internal: 1 when sbk_manifest_parse made it, as one allocation that
+     * holds the struct, the files, the chapters and every string (shared
+     * where equal); sbk_manifest_free then frees that block alone. Such a
+     * manifest is read-only. 0 when its members are allocated one by one. */
+    int packed;
 } SbkManifest;
 
 /* Serialise (stable key order, UTF-8, no host data). *out malloc'ed. */
