@@ -116,12 +116,9 @@ def bd_rate(ref, test):
     SSIM is centred and scaled before the fit (it spans a few hundredths).
     Each side's frontier only: a point that a cheaper one beats is noise."""
     ref, test = frontier(ref), frontier(test)
-    if len(ref) < 4 or len(test) < 4:
+    if len(ref) < 4 or len(test) < 4 or overlap(ref, test) is None:
         return None
-    lo = max(min(p["ssim"] for p in ref), min(p["ssim"] for p in test))
-    hi = min(max(p["ssim"] for p in ref), max(p["ssim"] for p in test))
-    if hi <= lo:
-        return None
+    lo, hi = overlap(ref, test)
     mid, half = (lo + hi) / 2, (hi - lo) / 2
 
     def fit(points):
@@ -160,11 +157,15 @@ def bd_rate_linear(ref, test):
     return math.exp(d / n) - 1.0
 
 
+MIN_OVERLAP = 0.0005  # SSIM-Y: below this the sweeps share no meaningful range
+
+
 def overlap(ref, test):
-    """The SSIM range both sweeps cover, (lo, hi), or None."""
+    """The SSIM range both sweeps cover, (lo, hi), or None if narrower than
+    MIN_OVERLAP (a recipe capped at one quality: Mp4Low's qmin)."""
     lo = max(min(p["ssim"] for p in ref), min(p["ssim"] for p in test))
     hi = min(max(p["ssim"] for p in ref), max(p["ssim"] for p in test))
-    return (lo, hi) if hi > lo else None
+    return (lo, hi) if hi - lo >= MIN_OVERLAP else None
 
 
 if __name__ == "__main__":
