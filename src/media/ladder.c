@@ -15,6 +15,7 @@ static const SbkTier tiers[] = {
         .max_height_camera = 480, .max_height_screen = 480,
         .max_fps_camera = 30, .max_fps_screen = 15,
         .crf_camera = 32, .crf_screen = 30,
+        .ssim_target = 0.955, .ssim_floor = 0.940, .crf_min = 22, .crf_max = 40,
         .maxrate_kbps = 700, .bufsize_kbps = 1400,
         .profile = "high", .level = "3.1", .preset = "slow",
         .aencoder = "aac", .abitrate = 16000, .asample_rate = 16000,
@@ -26,6 +27,7 @@ static const SbkTier tiers[] = {
         .max_height_camera = 360, .max_height_screen = 480,
         .max_fps_camera = 15, .max_fps_screen = 10,
         .crf_camera = 39, .crf_screen = 39,
+        .ssim_target = 0.950, .ssim_floor = 0.930, .crf_min = 28, .crf_max = 45,
         .maxrate_kbps = 300, .bufsize_kbps = 600,
         .profile = "high", .level = "3.1", .preset = "slow",
         .aencoder = "libopus", .abitrate = 12000, .asample_rate = 48000,
@@ -120,6 +122,20 @@ void sbk_tier_plan_video(const SbkTier *t, int screen, int src_w, int src_h, AVR
         *out_fps = av_d2q(maxfps, 1001);
     else
         *out_fps = src_fps;
+}
+
+void sbk_tier_video_filters(const SbkTier *t, int screen, int w, int h, AVRational fps, char *out,
+                            size_t n)
+{
+    (void)t;
+    (void)screen;
+    /* fps from 0: video that starts after the audio repeats its first
+     * picture instead of shifting; full-range (JPEG-style) input becomes
+     * limited */
+    snprintf(out, n,
+             "fps=%d/%d:start_time=0,scale=%d:%d:flags=lanczos:out_range=tv,setsar=1,"
+             "format=yuv420p",
+             fps.num, fps.den, w, h);
 }
 
 void sbk_media_codec_string(enum AVCodecID id, const uint8_t *x, int size, int level, char *out,
