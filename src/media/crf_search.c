@@ -29,6 +29,7 @@
 #include "transcode_internal.h"
 
 enum { MAX_SEARCH = 8, MAX_SEG_FRAMES = 150 };
+#define MAX_PREROLL_S 300.0
 #define MAX_REF_BYTES ((size_t)192 << 20)
 
 typedef struct SearchTier {
@@ -232,8 +233,13 @@ static int drain(Search *s, SbkError *err)
     return 0;
 }
 
-/* Decode [start, start + len) of the source through the graph. */
-static int read_segment(Search *s, double start, double len, SbkError *err)
+/* Decode [start, start + len) of the source through the graph, from the
+ * keyframe before it or (from_start) from the file's start. Returns 1, or 0
+ * when a picture of the segment did not decode cleanly: a seek may land on
+ * a keyframe that is not a clean start (an open GOP's I-frame, no recovery
+ * point), and then the caller tries again from the start. Damage is not
+ * judged here: the transcode reads the whole file and says what is wrong. */
+static int read_segment(Search *s, double start, double len, int from_start, SbkError *err)
 {
     AVStream *st = s->ifmt->streams[s->vidx];
     int ret;
@@ -242,11 +248,12 @@ static int read_segment(Search *s, double start, double len, SbkError *err)
     double abs_start = s->probe->start + start;
     int64_t ts = av_rescale_q((int64_t)llround(abs_start * AV_TIME_BASE), AV_TIME_BASE_Q,
                               st->time_base);
-    if ((ret = av_seek_frame(s->ifmt, s->vidx, ts, AVSEEK_FLAG_BACKWARD)) < 0)
+    int64_t seek_to = from_start ? (st->start_time != AV_NOPTS_VALUE ? st->start_time : 0) : ts;
+    if ((ret = av_seek_frame(s->ifmt, s->vidx, seek_to, AVSEEK_FLAG_BACKWARD)) < 0)
         return sbk_media_av_error(err, ret, s->src, "seeking for the quality search");
     avcodec_flush_buffers(s->vdec);
-    int done = 0, eof = 0;
-    while (!done) {
+    int done = 0, eof = 0, in_seg = 0, dirty = 0;
+    while (!done && !dirty) {
         if (!eof) {
             ret = av_read_frame(s->ifmt, s->pkt);
             if (ret == AVERROR_EOF) {
@@ -261,8 +268,8 @@ static int read_segment(Search *s, double start, double len, SbkError *err)
         ret = avcodec_send_packet(s->vdec, eof ? NULL : s->pkt);
         av_packet_unref(s->pkt);
         if (ret < 0 && ret != AVERROR_EOF && ret != AVERROR(EAGAIN))
-            return sbk_media_av_error(err, ret, s->src, "decoding for the quality search");
-        for (;;) {
+            dirty |= in_seg;
+        while (!dirty) {
             ret = avcodec_receive_frame(s->vdec, s->dframe);
             if (ret == AVERROR(EAGAIN))
                 break;
@@ -270,13 +277,22 @@ static int read_segment(Search *s, double start, double len, SbkError *err)
                 done = 1;
                 break;
             }
-            if (ret < 0)
-                return sbk_media_av_error(err, ret, s->src, "decoding for the quality search");
+            if (ret < 0) {
+                dirty |= in_seg;
+                break;
+            }
             int64_t pts = s->dframe->best_effort_timestamp;
             double t = pts == AV_NOPTS_VALUE ? -1 : pts * av_q2d(st->time_base);
+            int bad = s->dframe->decode_error_flags || (s->dframe->flags & AV_FRAME_FLAG_CORRUPT);
             if (t < abs_start - 1e-6 || done) {
                 av_frame_unref(s->dframe);
                 continue;
+            }
+            in_seg = 1;
+            if (bad) {
+                dirty = 1;
+                av_frame_unref(s->dframe);
+                break;
             }
             if (t >= abs_start + len - 1e-6) {
                 done = 1;
@@ -293,9 +309,15 @@ static int read_segment(Search *s, double start, double len, SbkError *err)
                 return ret;
         }
     }
+    if (dirty) {
+        free_segment(s);
+        return 0;
+    }
     if ((ret = av_buffersrc_add_frame(s->vsrc, NULL)) < 0)
         return sbk_media_av_error(err, ret, s->src, "the quality search");
-    return drain(s, err);
+    if ((ret = drain(s, err)) < 0)
+        return ret;
+    return 1;
 }
 
 /* SSIM of the source frames up to (not including) time `until` against the
@@ -398,9 +420,19 @@ static int round_(Search *s, const double *starts, int n_seg, double len, SbkErr
     for (int k = 0; k < n_seg; k++) {
         if (cancelled(s))
             return sbk_err(err, SBK_ECANCELED, "interrupted");
-        if ((ret = read_segment(s, starts[k], len, err)) < 0) {
+        ret = read_segment(s, starts[k], len, 0, err);
+        /* not a clean start: again from the file's start, when that is
+         * not far to decode; else without this segment */
+        if (ret == 0 && starts[k] <= MAX_PREROLL_S)
+            ret = read_segment(s, starts[k], len, 1, err);
+        if (ret < 0) {
             free_segment(s);
             return ret;
+        }
+        if (ret == 0) {
+            sbk_log(SBK_LOG_DEBUG, "quality search: segment at %.1f s skipped (no clean start)",
+                    starts[k]);
+            continue;
         }
         if (s->rw > 0 && !s->cur) {
             s->cur = av_malloc((size_t)s->rw * s->rh);
@@ -428,6 +460,9 @@ static int round_(Search *s, const double *starts, int n_seg, double len, SbkErr
                     free_segment(s);
                     return ret;
                 }
+                sbk_log(SBK_LOG_DEBUG, "%s: segment %d CRF %d: %d source frames (%.2f-%.2f s), %d encoded, %ld compared",
+                        t->tier->name, k, t->probe[p], s->n_ref, s->n_ref ? s->ref_t[0] : 0,
+                        s->n_ref ? s->ref_t[s->n_ref - 1] : 0, t->n_frames, count);
                 t->sum[j] += sum;
                 t->count[j] += count;
                 if (count > 0 && sum / count < t->worst[j])
@@ -492,8 +527,11 @@ int sbk_media_crf_search(const char *src, const SbkProbe *probe, const SbkTier *
     s.vidx = probe->video_stream;
     for (unsigned i = 0; i < s.ifmt->nb_streams; i++)
         s.ifmt->streams[i]->discard = (int)i == s.vidx ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
-    if ((ret = sbk_media_open_decoder(src, s.ifmt->streams[s.vidx], 2, &s.vdec, err)) < 0)
+    /* one decoder thread: which pictures fail after a seek must not
+     * depend on timing (see read_segment) */
+    if ((ret = sbk_media_open_decoder(src, s.ifmt->streams[s.vidx], 1, &s.vdec, err)) < 0)
         goto done;
+    s.vdec->err_recognition &= ~AV_EF_EXPLODE;
     AVRational src_fps = av_guess_frame_rate(s.ifmt, s.ifmt->streams[s.vidx], NULL);
     s.src_frame_s = src_fps.num > 0 ? av_q2d(av_inv_q(src_fps)) : 1.0 / 30;
     for (int i = 0; i < s.n; i++)

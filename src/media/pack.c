@@ -118,10 +118,22 @@ static int choose_crf(Pack *p, SbkError *err)
     int skip[MAX_TIERS];
     for (int i = 0; i < p->n_tiers; i++)
         skip[i] = p->crf_from[i] == SBK_CRF_OPTION;
+    SbkError serr = {0};
     int ret = sbk_media_crf_search(p->lesson->video, &p->probe, p->tiers, p->n_tiers, skip,
-                                   p->opt->jobs, p->opt->cancel, choice, &p->search_cpu_s, err);
-    if (ret < 0)
+                                   p->opt->jobs, p->opt->cancel, choice, &p->search_cpu_s, &serr);
+    if (ret == SBK_ECANCELED || ret == SBK_ENOMEM) {
+        if (err)
+            *err = serr;
         return ret;
+    }
+    if (ret < 0) {
+        /* The transcode reads the whole file and says what is wrong with
+         * it; a recording that cannot be sampled (one that does not seek)
+         * is packed with the ladder's CRFs. */
+        sbk_log(SBK_LOG_WARN, _("%s: the quality search failed (%s); using the usual CRF"),
+                p->lesson->id, serr.msg);
+        return 0;
+    }
     for (int i = 0; i < p->n_tiers; i++)
         if (!skip[i] && choice[i].crf > 0) {
             p->crf[i] = choice[i].crf;
