@@ -25,8 +25,9 @@ void sbk_tc_video_settings(AVCodecContext *c, const SbkTier *tier, int screen, i
     c->sample_aspect_ratio = (AVRational){1, 1};
     c->time_base = av_inv_q(fps);
     c->framerate = fps;
-    /* A keyframe at least every 10 s: seeking on a slow link stays cheap. */
-    c->gop_size = (int)floor(10.0 * av_q2d(fps));
+    /* The tier's longest keyframe interval (ladder.c: the seek cost on a
+     * slow link against the keyframes' share of the bits). */
+    c->gop_size = (int)floor((screen ? tier->gop_s_screen : tier->gop_s_camera) * av_q2d(fps));
     if (c->gop_size < 1)
         c->gop_size = 1;
     /* The renditions run in parallel in threads of their own. Within one,

@@ -55,6 +55,8 @@ struct SbkTier {
     double ssim_target;       /* mean SSIM-Y of the sampled frames */
     double ssim_floor;        /* the worst sample segment's mean SSIM-Y */
     int crf_min, crf_max;     /* the range the search may choose from */
+    double gop_s_camera;      /* longest keyframe interval, seconds (scene cuts add more) */
+    double gop_s_screen;
     int maxrate_kbps;         /* VBV cap */
     int bufsize_kbps;
     const char *profile;      /* "high" */

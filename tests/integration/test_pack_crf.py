@@ -52,7 +52,7 @@ def main():
         f = video_file(m, "standard")
         q = f.get("quality") or {}
         got[name] = (f.get("crf"), q.get("ssim_y"), z)
-        check(isinstance(f.get("crf"), int) and 22 <= f["crf"] <= 40,
+        check(isinstance(f.get("crf"), int) and 26 <= f["crf"] <= 40,
                 "%s: the manifest has the chosen CRF (%s)" % (name, f.get("crf")))
         check(f.get("crf_from") == "search", "%s: crf_from is search" % name, f.get("crf_from"))
         check(q.get("metric") == "ssim-y-sampled" and 0 < q.get("ssim_y", 0) <= 1
