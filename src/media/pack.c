@@ -128,9 +128,10 @@ static int choose_crf(Pack *p, SbkError *err)
     }
     if (ret < 0) {
         /* The transcode reads the whole file and says what is wrong with
-         * it; a recording that cannot be sampled (one that does not seek)
-         * is packed with the ladder's CRFs. */
-        sbk_log(SBK_LOG_WARN, _("%s: the quality search failed (%s); using the usual CRF"),
+         * it (one line: a damaged file is not reported twice); a recording
+         * that cannot be sampled (one that does not seek) is packed with
+         * the ladder's CRFs, which the manifest then records. */
+        sbk_log(SBK_LOG_DEBUG, "%s: the quality search failed (%s); using the ladder's CRF",
                 p->lesson->id, serr.msg);
         return 0;
     }
