@@ -37,6 +37,7 @@ static int64_t to_ms(double s)
 }
 
 static double round_ms(double s) { return (double)to_ms(s) / 1000.0; }
+static double round_4(double x) { return (double)(int64_t)(x * 10000.0 + 0.5) / 10000.0; }
 
 static int set_new(json_t *obj, const char *key, json_t *val)
 {
@@ -97,6 +98,19 @@ static json_t *file_object(const SbkManifestFile *f)
             bad |= set_new(o, "bitrate", json_integer(f->bitrate)) < 0;
         if (round_ms(f->duration) > 0)
             bad |= set_new(o, "duration", json_real(round_ms(f->duration))) < 0;
+        if (f->crf > 0)
+            bad |= set_new(o, "crf", json_integer(f->crf)) < 0;
+        bad |= set_str(o, "crf_from", f->crf_from) < 0;
+        if (f->quality_metric && !bad) {
+            json_t *q = json_object();
+            bad |= !q;
+            if (q) {
+                bad |= set_str(q, "metric", f->quality_metric) < 0;
+                bad |= set_new(q, "ssim_y", json_real(round_4(f->ssim_y))) < 0;
+                bad |= set_new(q, "ssim_y_min", json_real(round_4(f->ssim_y_min))) < 0;
+                bad |= set_new(o, "quality", q) < 0;
+            }
+        }
     }
     if (bad) {
         json_decref(o);
@@ -367,6 +381,22 @@ static int parse_file(json_t *o, int idx, SbkManifestFile *f, SbkError *err)
     f->bitrate = x;
     if ((ret = get_num(o, "duration", where, 0, 0, 1e7, &f->duration, err)) < 0)
         return ret;
+    x = 0;
+    if ((ret = get_int(o, "crf", where, 0, 0, 63, &x, err)) < 0 ||
+        (ret = get_str(o, "crf_from", where, 0, &f->crf_from, err)) < 0)
+        return ret;
+    f->crf = (int)x;
+    json_t *qo = json_object_get(o, "quality");
+    if (qo) {
+        char qwhere[64];
+        snprintf(qwhere, sizeof qwhere, "%s.quality", where);
+        if (!json_is_object(qo))
+            return bad(err, "%s must be an object", qwhere);
+        if ((ret = get_str(qo, "metric", qwhere, 1, &f->quality_metric, err)) < 0 ||
+            (ret = get_num(qo, "ssim_y", qwhere, 0, 0, 1, &f->ssim_y, err)) < 0 ||
+            (ret = get_num(qo, "ssim_y_min", qwhere, 0, 0, 1, &f->ssim_y_min, err)) < 0)
+            return ret;
+    }
     return 0;
 }
 
@@ -540,6 +570,8 @@ void sbk_manifest_free(SbkManifest **pm)
         free(f->kind);
         free(f->mime);
         free(f->codecs);
+        free(f->crf_from);
+        free(f->quality_metric);
         free(f->tier);
         free(f->lang);
     }

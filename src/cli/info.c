@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "sabak/bundle.h"
+#include "sabak/i18n.h"
 #include "sabak/sign.h"
 #include "sabak/i18n.h"
 
@@ -17,7 +18,9 @@ static const char info_usage[] = N_(
     "in each language (ky, ru, en), topic and order, duration, content type,\n"
     "the audio track used (language, which of the recording's tracks, or none),\n"
     "chapters, and every file with its size, codecs, resolution, frame rate and\n"
-    "bitrate.\n"
+    "bitrate; for video, the CRF and how it was set (chosen by the quality\n"
+    "search, set by 'sabak pack --crf', or fixed) and the SSIM-Y the search\n"
+    "measured on sampled seconds.\n"
     "\n"
     "The bundle's structure and manifest are checked as the kiosk checks them\n"
     "(entry names, manifest.json first, every listed file present with its size);\n"
@@ -90,6 +93,16 @@ static void print_file(const SbkManifestFile *f)
         printf("  %" PRId64 " kb/s", (f->bitrate + 500) / 1000);
     if (f->codecs)
         printf("  %s", tty(f->codecs));
+    if (f->crf > 0) {
+        /* how the CRF was set: by the quality search, --crf, or the ladder */
+        const char *from = !f->crf_from                         ? ""
+                           : strcmp(f->crf_from, "search") == 0 ? _("(chosen)")
+                           : strcmp(f->crf_from, "option") == 0 ? _("(set by --crf)")
+                                                                : _("(fixed)");
+        printf("  CRF %d%s%s", f->crf, from[0] ? " " : "", from);
+    }
+    if (f->quality_metric && f->ssim_y > 0)
+        printf("  SSIM-Y %.3f", f->ssim_y);
     putchar('\n');
 }
 

@@ -15,7 +15,8 @@
 #include "sabak/media.h"
 
 static const char usage_text[] = N_(
-    "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--jobs N] [--sign KEY] [--quiet]\n"
+    "Usage: sabak pack LESSON_DIR... [-o OUT] [--tiers LIST] [--crf TIER=N] [--jobs N]\n"
+    "                  [--sign KEY] [--quiet]\n"
     "\n"
     "Turn a lesson folder (lesson.ini, the recording, subtitles/<lang>.srt|.vtt,\n"
     "optional handouts/) into one lesson bundle: low-bitrate renditions, WebVTT\n"
@@ -34,6 +35,11 @@ static const char usage_text[] = N_(
     "                        audio-aac  sound only, AAC mono 10 kbit/s, for browsers\n"
     "                                   without Opus (old Safari)\n"
     "                        av1        AV1 (SVT-AV1) + Opus, smaller; slow to encode\n"
+    "  -c, --crf TIER=N    encode that video tier at CRF N (1-51) instead of\n"
+    "                      searching: each video tier otherwise aims at a quality\n"
+    "                      (SSIM-Y), and a short search on a few sampled seconds\n"
+    "                      picks the CRF per lesson; repeat or comma-separate\n"
+    "                      (--crf standard=30,low=38)\n"
     "  -j, --jobs N        encoder threads per video rendition (default 2; the\n"
     "                      renditions also run in parallel); the same N gives the\n"
     "                      same bytes on every machine\n"
@@ -109,6 +115,21 @@ static void print_summary(const SbkPackSummary *s)
         fputs(_(" (the lesson has a title in it)"), stderr);
     }
     fputc('\n', stderr);
+    int crf_shown = 0;
+    for (int i = 0; i < s->n_tiers; i++) {
+        if (!s->tiers[i].crf)
+            continue;
+        fprintf(stderr, "%s %s CRF %d", crf_shown++ ? "," : _("  quality:"), s->tiers[i].name,
+                s->tiers[i].crf);
+        if (s->tiers[i].ssim_y > 0)
+            fprintf(stderr, _(" (SSIM-Y %.3f)"), s->tiers[i].ssim_y);
+        else if (s->tiers[i].crf_from == SBK_CRF_OPTION)
+            fprintf(stderr, " %s", _("(--crf)"));
+    }
+    if (crf_shown && s->search_cpu_s > 0)
+        fprintf(stderr, _("; search %.1f s of CPU"), s->search_cpu_s);
+    if (crf_shown)
+        fputc('\n', stderr);
     fprintf(stderr, _("  chapters: %d\n"), s->n_chapters);
     if (s->n_handouts) {
         fmt_size(s->handouts_size, buf, sizeof buf);
@@ -169,16 +190,27 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"sign", required_argument, NULL, 's'},
+        {"crf", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *tiers = NULL, *sign = NULL;
+    char crf[256] = "";
     SbkSecretKey *key = NULL;
     int jobs = 0, quiet = 0, verbose = 0, c;
     cli_init_i18n();
-    while ((c = getopt_long(argc, argv, "o:t:j:s:qvVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:t:c:j:s:qvVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 't': tiers = optarg; break;
+        case 'c':
+            if (strlen(crf) + strlen(optarg) + 2 > sizeof crf) {
+                cli_error(_("--crf: too many tiers"));
+                return CLI_USAGE;
+            }
+            if (crf[0])
+                strcat(crf, ",");
+            strcat(crf, optarg);
+            break;
         case 'j': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -230,6 +262,7 @@ int main(int argc, char **argv)
             .lesson_dir = argv[i],
             .out = out,
             .tiers = tiers,
+            .crf = crf[0] ? crf : NULL,
             .jobs = jobs,
             .progress = show_progress,
             .progress_opaque = &prog,

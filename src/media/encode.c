@@ -11,55 +11,40 @@
 #include "transcode_internal.h"
 
 /* ---- encoders and muxers --------------------------------------------------- */
-static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
+/* The tier's video settings on an allocated encoder context: size, rate,
+ * threads, rate control and the content's x264 options. The real encode
+ * and the CRF search (crf_search.c) both come through here, so the search
+ * measures exactly what the pack makes. */
+void sbk_tc_video_settings(AVCodecContext *c, const SbkTier *tier, int screen, int crf, int w,
+                           int h, AVRational fps, int threads)
 {
-    const SbkTier *tier = o->tier;
-    const AVCodec *codec = avcodec_find_encoder_by_name(tier->vencoder);
-    int screen = t->job->probe->content == SBK_CONTENT_SCREENCAST;
     char val[32];
-    int ret;
-    if (!codec)
-        return sbk_err(err, SBK_EUNSUPPORTED, "the %s encoder is not available in this FFmpeg",
-                       tier->vencoder);
-    AVCodecContext *c = avcodec_alloc_context3(codec);
-    if (!c)
-        return sbk_err(err, SBK_ENOMEM, "out of memory");
-    o->venc = c;
-    c->width = o->w;
-    c->height = o->h;
+    c->width = w;
+    c->height = h;
     c->pix_fmt = AV_PIX_FMT_YUV420P;
     c->sample_aspect_ratio = (AVRational){1, 1};
-    c->time_base = av_inv_q(o->fps);
-    c->framerate = o->fps;
-    /* A keyframe at least every 10 s: seeking on a slow link stays cheap. */
-    c->gop_size = (int)floor(10.0 * av_q2d(o->fps));
+    c->time_base = av_inv_q(fps);
+    c->framerate = fps;
+    /* The tier's longest keyframe interval (ladder.c: the seek cost on a
+     * slow link against the keyframes' share of the bits). */
+    c->gop_size = (int)floor((screen ? tier->gop_s_screen : tier->gop_s_camera) * av_q2d(fps));
     if (c->gop_size < 1)
         c->gop_size = 1;
     /* The renditions run in parallel in threads of their own. Within one,
      * x264 uses SLICED threads (2 by default, so the heavy standard tier
      * does not leave a core idle): x264's frame threads make VBV rate
      * control depend on timing, giving different bytes on every run. */
-    c->thread_count = t->job->threads > 0 ? t->job->threads : 2;
-    if (sbk_tc_source_is_hdr(t->vdec)) {
-        c->color_primaries = AVCOL_PRI_BT709;
-        c->color_trc = AVCOL_TRC_BT709;
-        c->colorspace = AVCOL_SPC_BT709;
-    } else {
-        c->color_primaries = t->vdec->color_primaries;
-        c->color_trc = t->vdec->color_trc;
-        c->colorspace = t->vdec->colorspace;
-    }
-    c->color_range = AVCOL_RANGE_MPEG;
+    c->thread_count = threads > 0 ? threads : 2;
     if (tier->maxrate_kbps > 0) {
         c->rc_max_rate = (int64_t)tier->maxrate_kbps * 1000;
         c->rc_buffer_size = tier->bufsize_kbps * 1000;
     }
-    if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
-        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (crf <= 0)
+        crf = screen ? tier->crf_screen : tier->crf_camera;
+    snprintf(val, sizeof val, "%d", crf);
     if (strcmp(tier->vencoder, "libx264") == 0) {
         av_opt_set(c->priv_data, "preset", tier->preset, 0);
         av_opt_set(c->priv_data, "profile", tier->profile, 0);
-        snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
         av_opt_set(c->priv_data, "crf", val, 0);
         c->level = (int)lround(atof(tier->level) * 10);
         char params[128] = "";
@@ -74,9 +59,36 @@ static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
             av_opt_set(c->priv_data, "x264-params", params, 0);
     } else if (strcmp(tier->vencoder, "libsvtav1") == 0) {
         av_opt_set(c->priv_data, "preset", tier->preset, 0);
-        snprintf(val, sizeof val, "%d", screen ? tier->crf_screen : tier->crf_camera);
         av_opt_set(c->priv_data, "crf", val, 0);
     }
+}
+
+static int open_video_encoder(Transcoder *t, Output *o, SbkError *err)
+{
+    const SbkTier *tier = o->tier;
+    const AVCodec *codec = avcodec_find_encoder_by_name(tier->vencoder);
+    int screen = t->job->probe->content == SBK_CONTENT_SCREENCAST;
+    int ret;
+    if (!codec)
+        return sbk_err(err, SBK_EUNSUPPORTED, "the %s encoder is not available in this FFmpeg",
+                       tier->vencoder);
+    AVCodecContext *c = avcodec_alloc_context3(codec);
+    if (!c)
+        return sbk_err(err, SBK_ENOMEM, "out of memory");
+    o->venc = c;
+    sbk_tc_video_settings(c, tier, screen, o->crf, o->w, o->h, o->fps, t->job->threads);
+    if (sbk_tc_source_is_hdr(t->vdec)) {
+        c->color_primaries = AVCOL_PRI_BT709;
+        c->color_trc = AVCOL_TRC_BT709;
+        c->colorspace = AVCOL_SPC_BT709;
+    } else {
+        c->color_primaries = t->vdec->color_primaries;
+        c->color_trc = t->vdec->color_trc;
+        c->colorspace = t->vdec->colorspace;
+    }
+    c->color_range = AVCOL_RANGE_MPEG;
+    if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
+        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     ret = avcodec_open2(c, codec, NULL);
     if (ret < 0)
         return sbk_media_av_error(err, ret, t->job->src, "opening the video encoder");

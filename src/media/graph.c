@@ -32,6 +32,18 @@ static const char *hdr_chain(const AVCodecContext *dec)
            "tonemap=mobius:param=0.8:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,";
 }
 
+void sbk_tc_pre_chain(const AVCodecContext *dec, int rotation, char *out, size_t n)
+{
+    /* Phones store portrait video sideways with a display matrix:
+     * turn it once, before the split, as ffmpeg's autorotate does. */
+    static const char *const turn[4] = {"", "transpose=clock,", "hflip,vflip,",
+                                        "transpose=cclock,"};
+    /* Camcorder and broadcast recordings can be interlaced: yadif with
+     * deint=interlaced touches only frames flagged so, and passes
+     * progressive ones through unchanged. */
+    snprintf(out, n, "yadif=deint=interlaced,%s%s", turn[(rotation / 90) & 3], hdr_chain(dec));
+}
+
 /* ---- filter graph --------------------------------------------------------- */
 static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -103,16 +115,9 @@ int sbk_tc_build_graph(Transcoder *t, SbkError *err)
             goto fail;
         if ((ret = link_inout(&outputs, "vin", t->vsrc)) < 0)
             goto fail;
-        /* Phones store portrait video sideways with a display matrix:
-         * turn it once, before the split, as ffmpeg's autorotate does. */
-        static const char *const turn[4] = {"", "transpose=clock,", "hflip,vflip,",
-                                            "transpose=cclock,"};
-        const char *rot = turn[(t->job->probe->rotation / 90) & 3];
-        /* Camcorder and broadcast recordings can be interlaced: yadif with
-         * deint=interlaced touches only frames flagged so, and passes
-         * progressive ones through unchanged. */
-        if (append(&desc, &len, &cap, "[vin]yadif=deint=interlaced,%s%ssplit=%d", rot,
-                   hdr_chain(t->vdec), nv) < 0)
+        char pre[512];
+        sbk_tc_pre_chain(t->vdec, t->job->probe->rotation, pre, sizeof pre);
+        if (append(&desc, &len, &cap, "[vin]%ssplit=%d", pre, nv) < 0)
             goto nomem;
         for (int i = 0; i < t->nout; i++)
             if (t->out[i].tier->has_video)
@@ -124,13 +129,10 @@ int sbk_tc_build_graph(Transcoder *t, SbkError *err)
             Output *o = &t->out[i];
             if (!o->tier->has_video)
                 continue;
-            if (append(&desc, &len, &cap,
-                       /* fps from 0: video that starts after the audio
-                        * repeats its first picture instead of shifting;
-                        * full-range (JPEG-style) input becomes limited */
-                       "[v%d]fps=%d/%d:start_time=0,scale=%d:%d:flags=lanczos:out_range=tv,"
-                       "setsar=1,format=yuv420p[vo%d];",
-                       i, o->fps.num, o->fps.den, o->w, o->h, i) < 0)
+            char chain[512];
+            sbk_tier_video_filters(o->tier, t->job->probe->content == SBK_CONTENT_SCREENCAST,
+                                   o->w, o->h, o->fps, chain, sizeof chain);
+            if (append(&desc, &len, &cap, "[v%d]%s[vo%d];", i, chain, i) < 0)
                 goto nomem;
             snprintf(name, sizeof name, "vo%d", i);
             ret = avfilter_graph_create_filter(&o->vsink, avfilter_get_by_name("buffersink"),

@@ -8,6 +8,24 @@
 
 #include "media_internal.h"
 
+/* Video tiers aim at a quality (crf_search.c picks the CRF per lesson):
+ * mean SSIM-Y of the sampled frames and a floor for the worst sample
+ * segment. standard .955 / .940: below ricecooker's .969-.970 at its preset
+ * but no visible loss at 480p; low .950 / .930: at or above Mp4Low's
+ * quality (.951 on camera, .923-.924 on screencasts, docs/BENCHMARKS.md).
+ * The CRF range: the ceiling keeps slide text legible where SSIM-Y would
+ * allow more; the floor stops a tier that cannot reach its target (noise,
+ * or the low tier's 15 fps from 25-30 fps camera footage, where the
+ * dropped frames alone cap SSIM-Y) from growing without gaining.
+ * crf_camera / crf_screen: the search's first probe, and the CRF where
+ * no search runs (no target, or a failed search). */
+/* Keyframes: at most every 10 s on camera footage, 30 s on screencasts
+ * (scene cuts, such as a new slide, add their own). A screencast's
+ * keyframes are most of its video bits; seeking fetches from the keyframe
+ * before the target, at worst 30 s of a still picture: see the trade in
+ * docs/BENCHMARKS.md. */
+#define GOP_SCREEN 30
+
 static const SbkTier tiers[] = {
     {
         .name = "standard", .has_video = 1,
@@ -15,6 +33,8 @@ static const SbkTier tiers[] = {
         .max_height_camera = 480, .max_height_screen = 480,
         .max_fps_camera = 30, .max_fps_screen = 15,
         .crf_camera = 32, .crf_screen = 30,
+        .ssim_target = 0.955, .ssim_floor = 0.940, .crf_min = 26, .crf_max = 40,
+        .gop_s_camera = 10, .gop_s_screen = GOP_SCREEN,
         .maxrate_kbps = 700, .bufsize_kbps = 1400,
         .profile = "high", .level = "3.1", .preset = "slow",
         .aencoder = "aac", .abitrate = 16000, .asample_rate = 16000,
@@ -26,6 +46,8 @@ static const SbkTier tiers[] = {
         .max_height_camera = 360, .max_height_screen = 480,
         .max_fps_camera = 15, .max_fps_screen = 10,
         .crf_camera = 39, .crf_screen = 39,
+        .ssim_target = 0.950, .ssim_floor = 0.930, .crf_min = 34, .crf_max = 45,
+        .gop_s_camera = 10, .gop_s_screen = GOP_SCREEN,
         .maxrate_kbps = 300, .bufsize_kbps = 600,
         .profile = "high", .level = "3.1", .preset = "slow",
         .aencoder = "libopus", .abitrate = 12000, .asample_rate = 48000,
@@ -52,6 +74,7 @@ static const SbkTier tiers[] = {
         .max_height_camera = 480, .max_height_screen = 480,
         .max_fps_camera = 30, .max_fps_screen = 15,
         .crf_camera = 40, .crf_screen = 40,
+        .gop_s_camera = 10, .gop_s_screen = 10,
         .maxrate_kbps = 0, .bufsize_kbps = 0,
         .profile = NULL, .level = NULL, .preset = "8",
         .aencoder = "libopus", .abitrate = 24000, .asample_rate = 48000,
@@ -120,6 +143,20 @@ void sbk_tier_plan_video(const SbkTier *t, int screen, int src_w, int src_h, AVR
         *out_fps = av_d2q(maxfps, 1001);
     else
         *out_fps = src_fps;
+}
+
+void sbk_tier_video_filters(const SbkTier *t, int screen, int w, int h, AVRational fps, char *out,
+                            size_t n)
+{
+    (void)t;
+    (void)screen;
+    /* fps from 0: video that starts after the audio repeats its first
+     * picture instead of shifting; full-range (JPEG-style) input becomes
+     * limited */
+    snprintf(out, n,
+             "fps=%d/%d:start_time=0,scale=%d:%d:flags=lanczos:out_range=tv,setsar=1,"
+             "format=yuv420p",
+             fps.num, fps.den, w, h);
 }
 
 void sbk_media_codec_string(enum AVCodecID id, const uint8_t *x, int size, int level, char *out,

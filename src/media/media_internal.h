@@ -49,8 +49,14 @@ struct SbkTier {
     int max_height_screen;
     double max_fps_camera;
     double max_fps_screen;
-    int crf_camera;
+    int crf_camera;           /* the CRF when no search runs (--crf, or no target) */
     int crf_screen;
+    /* the quality the CRF search aims at (crf_search.c); 0: no search */
+    double ssim_target;       /* mean SSIM-Y of the sampled frames */
+    double ssim_floor;        /* the worst sample segment's mean SSIM-Y */
+    int crf_min, crf_max;     /* the range the search may choose from */
+    double gop_s_camera;      /* longest keyframe interval, seconds (scene cuts add more) */
+    double gop_s_screen;
     int maxrate_kbps;         /* VBV cap */
     int bufsize_kbps;
     const char *profile;      /* "high" */
@@ -78,6 +84,10 @@ void sbk_tier_entry(const SbkTier *t, char *out, size_t n);
  * source of src_w x src_h (display size, rotation applied). */
 void sbk_tier_plan_video(const SbkTier *t, int screen, int src_w, int src_h, AVRational src_fps,
                          int *out_w, int *out_h, AVRational *out_fps);
+/* The filters of one video tier's branch, after the split: frame rate,
+ * scale, pixel format (and the content's own filters), without brackets. */
+void sbk_tier_video_filters(const SbkTier *t, int screen, int w, int h, AVRational fps, char *out,
+                            size_t n);
 /* RFC 6381 codec string of an encoder's output, from its extradata (avcC,
  * av1C) where the codec has one; "" for codecs the ladder does not make. */
 void sbk_media_codec_string(enum AVCodecID id, const uint8_t *extradata, int size, int level,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crf_search.h"
 #include "media_internal.h"
 #include "pack_int.h"
 #include "sabak/core.h"
@@ -74,6 +75,92 @@ done:
     return ret;
 }
 
+/* --crf standard=30,low=38: those tiers' CRF, without the search. */
+static int parse_crf_option(Pack *p, SbkError *err)
+{
+    const char *list = p->opt->crf;
+    if (!list)
+        return 0;
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return sbk_err(err, SBK_ENOMEM, _("out of memory"));
+    int ret = 0;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(tok, '='), *end = NULL;
+        long v = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || end == eq + 1 || *end || v < 1 || v > 51) {
+            ret = sbk_err(err, SBK_EINVAL, _("--crf takes TIER=N with N from 1 to 51, not \"%s\""),
+                          tok);
+            break;
+        }
+        *eq = '\0';
+        const SbkTier *t = sbk_tier_find(tok);
+        if (!t || !t->has_video) {
+            ret = sbk_err(err, SBK_EINVAL, _("--crf: \"%s\" is not a video tier (choose from %s)"),
+                          tok, sbk_tier_names());
+            break;
+        }
+        for (int i = 0; i < p->n_tiers; i++)
+            if (p->tiers[i] == t) {
+                p->crf[i] = (int)v;
+                p->crf_from[i] = SBK_CRF_OPTION;
+            }
+    }
+    free(copy);
+    return ret;
+}
+
+/* Each video tier aims at its quality target: a short search on sampled
+ * segments picks the CRF (crf_search.c), unless --crf set it. */
+static int choose_crf(Pack *p, SbkError *err)
+{
+    SbkCrfChoice choice[MAX_TIERS];
+    int skip[MAX_TIERS];
+    for (int i = 0; i < p->n_tiers; i++)
+        skip[i] = p->crf_from[i] == SBK_CRF_OPTION;
+    SbkError serr = {0};
+    int ret = sbk_media_crf_search(p->lesson->video, &p->probe, p->tiers, p->n_tiers, skip,
+                                   p->opt->jobs, p->opt->cancel, choice, &p->search_cpu_s, &serr);
+    if (ret == SBK_ECANCELED || ret == SBK_ENOMEM) {
+        if (err)
+            *err = serr;
+        return ret;
+    }
+    if (ret < 0) {
+        /* The transcode reads the whole file and says what is wrong with
+         * it (one line: a damaged file is not reported twice); a recording
+         * that cannot be sampled (one that does not seek) is packed with
+         * the ladder's CRFs, which the manifest then records. */
+        sbk_log(SBK_LOG_DEBUG, "%s: the quality search failed (%s); using the ladder's CRF",
+                p->lesson->id, serr.msg);
+        return 0;
+    }
+    for (int i = 0; i < p->n_tiers; i++)
+        if (!skip[i] && choice[i].crf > 0) {
+            p->crf[i] = choice[i].crf;
+            p->crf_from[i] = SBK_CRF_SEARCH;
+            p->ssim_y[i] = choice[i].ssim_y;
+            p->ssim_y_min[i] = choice[i].ssim_y_min;
+        }
+    return 0;
+}
+
+/* What the results record: the CRF used and how it was chosen. */
+static void note_crf(Pack *p)
+{
+    int screen = p->probe.content == SBK_CONTENT_SCREENCAST;
+    for (int i = 0; i < p->n_tiers; i++) {
+        SbkRenditionResult *r = &p->results[i];
+        const SbkTier *t = p->tiers[i];
+        if (!t->has_video || !t->vencoder)
+            continue;
+        r->crf = p->crf[i] > 0 ? p->crf[i] : screen ? t->crf_screen : t->crf_camera;
+        r->crf_from = p->crf[i] > 0 ? p->crf_from[i] : SBK_CRF_LADDER;
+        r->ssim_y = r->crf_from == SBK_CRF_SEARCH ? p->ssim_y[i] : 0;
+        r->ssim_y_min = r->crf_from == SBK_CRF_SEARCH ? p->ssim_y_min[i] : 0;
+    }
+}
+
 static int transcode(Pack *p, SbkError *err)
 {
     snprintf(p->poster, sizeof p->poster, "%s/poster.jpg", p->work_dir);
@@ -83,6 +170,7 @@ static int transcode(Pack *p, SbkError *err)
         .probe = &p->probe,
         .tiers = p->tiers,
         .n_tiers = p->n_tiers,
+        .crf = p->crf,
         .work_dir = p->work_dir,
         .threads = p->opt->jobs,
         .progress = p->opt->progress,
@@ -91,7 +179,10 @@ static int transcode(Pack *p, SbkError *err)
         .poster_path = p->probe.has_video ? p->poster : NULL,
         .thumb_path = p->probe.has_video ? p->thumb : NULL,
     };
-    return sbk_media_transcode(&p->job, p->results, err);
+    int ret = sbk_media_transcode(&p->job, p->results, err);
+    if (ret == 0)
+        note_crf(p);
+    return ret;
 }
 
 static int add_embedded_subtitles(Pack *p, SbkError *err)
@@ -176,7 +267,8 @@ static int prepare(Pack *p, SbkError *err)
     if ((ret = sbk_media_probe(p->lesson->video, p->lesson->audio_only, p->lesson->audio_language,
                                &p->probe, err)) < 0)
         return ret;
-    if ((ret = parse_tiers(p, err)) < 0 || (ret = sbk_pack__manifest_head(p, err)) < 0 ||
+    if ((ret = parse_tiers(p, err)) < 0 || (ret = parse_crf_option(p, err)) < 0 ||
+        (ret = sbk_pack__manifest_head(p, err)) < 0 ||
         (ret = add_embedded_subtitles(p, err)) < 0 || (ret = sbk_pack__trim_cues(p)) < 0 ||
         (ret = make_vtt(p, err)) < 0)
         return ret;
@@ -193,7 +285,7 @@ int sbk_pack(SbkPackOptions *opt, SbkError *err)
     sbk_log(SBK_LOG_DEBUG, "%s: %s %dx%d %.2f fps, %.1f s, %s (motion %.3f)", p.lesson->id,
             p.probe.vcodec, p.probe.width, p.probe.height, p.probe.fps, p.probe.duration,
             sbk_content_name(p.probe.content), p.probe.motion);
-    if ((ret = transcode(&p, err)) < 0)
+    if ((ret = choose_crf(&p, err)) < 0 || (ret = transcode(&p, err)) < 0)
         goto done;
     if ((ret = sbk_pack__recheck_video(&p, err)) < 0)
         goto done;

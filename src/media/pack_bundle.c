@@ -171,6 +171,18 @@ int sbk_pack__manifest_files(Pack *p, SbkError *err)
         f->fps = r->fps;
         f->bitrate = r->bitrate;
         f->duration = r->duration;
+        if (r->crf > 0) {
+            static const char *const from[] = {"ladder", "search", "option"};
+            f->crf = r->crf;
+            if (!(f->crf_from = strdup(from[r->crf_from])))
+                return oom(err);
+            if (r->crf_from == SBK_CRF_SEARCH) {
+                f->ssim_y = r->ssim_y;
+                f->ssim_y_min = r->ssim_y_min;
+                if (!(f->quality_metric = strdup("ssim-y-sampled")))
+                    return oom(err);
+            }
+        }
     }
     for (int i = 0; i < p->n_handouts; i++) {
         PackHandout *h = &p->handouts[i];

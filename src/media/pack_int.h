@@ -56,6 +56,10 @@ typedef struct Pack {
     const SbkTier *tiers[MAX_TIERS];
     int n_tiers;
     SbkRenditionResult results[MAX_TIERS];
+    int crf[MAX_TIERS];       /* per tier: the CRF to encode with, 0 = the ladder's */
+    int crf_from[MAX_TIERS];  /* SBK_CRF_* */
+    double ssim_y[MAX_TIERS], ssim_y_min[MAX_TIERS];
+    double search_cpu_s;
     char *work_dir;
     char poster[4096], thumb[4096];
     SbkTranscodeJob job;

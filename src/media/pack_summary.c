@@ -97,6 +97,12 @@ void sbk_pack__summary(Pack *p)
             t->bitrate = f->bitrate;
             t->width = f->width;
             t->height = f->height;
+            t->crf = f->crf;
+            t->crf_from = !f->crf_from                       ? SBK_CRF_LADDER
+                          : strcmp(f->crf_from, "search") == 0 ? SBK_CRF_SEARCH
+                          : strcmp(f->crf_from, "option") == 0 ? SBK_CRF_OPTION
+                                                               : SBK_CRF_LADDER;
+            t->ssim_y = f->ssim_y;
         } else if (f->kind && strcmp(f->kind, "handout") == 0) {
             sum->n_handouts++;
             sum->handouts_size += f->size;
@@ -117,6 +123,7 @@ void sbk_pack__summary(Pack *p)
             snprintf(sum->no_subs[sum->n_no_subs++], sizeof sum->no_subs[0], "%s", sbk_lang_codes[l]);
     }
     sum->n_chapters = p->lesson->n_chapters;
+    sum->search_cpu_s = p->search_cpu_s;
     struct stat st;
     if (stat(p->opt->out_path, &st) == 0)
         sum->bundle_size = (int64_t)st.st_size;

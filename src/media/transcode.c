@@ -354,6 +354,7 @@ int sbk_media_transcode(SbkTranscodeJob *job, SbkRenditionResult *results, SbkEr
             goto done;
         }
         o->tier = job->tiers[i];
+        o->crf = job->crf ? job->crf[i] : 0;
         o->res = &results[i];
         memset(o->res, 0, sizeof *o->res);
         o->res->tier = o->tier;

@@ -34,6 +34,7 @@ typedef struct Output {
     AVFilterContext *vsink, *asink;
     int w, h;
     AVRational fps;
+    int crf;                 /* the job's CRF for this tier; 0: the ladder's */
     int64_t vframes;
     int64_t last_vpts, last_apts; /* in encoder time bases, for the duration check */
     int header_written;
@@ -78,7 +79,13 @@ typedef struct Transcoder {
 int sbk_tc_source_is_hdr(const AVCodecContext *dec);
 int sbk_tc_build_graph(Transcoder *t, SbkError *err);
 
+/* graph.c: the filters before the split (deinterlace, turn, HDR to SDR),
+ * each followed by a comma, or "" */
+void sbk_tc_pre_chain(const AVCodecContext *dec, int rotation, char *out, size_t n);
+
 /* encode.c */
+void sbk_tc_video_settings(AVCodecContext *c, const SbkTier *tier, int screen, int crf, int w,
+                           int h, AVRational fps, int threads);
 int sbk_tc_open_output(Transcoder *t, Output *o, SbkError *err);
 void sbk_tc_queue_init(FrameQueue *q);
 void sbk_tc_queue_destroy(FrameQueue *q);

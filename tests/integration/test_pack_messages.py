@@ -135,6 +135,7 @@ class PackMessages(unittest.TestCase):
         self.assertRegex(err, r"  tiers: low \d+ KB \(120p, \d+ kbit/s\), audio \d+ KB \(\d+ kbit/s\)\n")
         self.assertIn("  subtitles: ky 2 cues (3 trimmed at the end); none in ru (the lesson has "
                       "a title in it)\n", err)
+        self.assertRegex(err, r"  quality: low CRF \d+ \(SSIM-Y [01]\.\d{3}\); search [\d.]+ s of CPU\n")
         self.assertIn("  chapters: 2\n", err)
         self.assertIn("  handouts: 1 (1 KB), downloadable from the lesson page\n", err)
 

@@ -36,6 +36,11 @@ typedef struct SbkManifestFile {
     double fps;          /* 0 when not relevant */
     int64_t bitrate;     /* bits/s over the whole file, 0 when not relevant */
     double duration;     /* seconds, media only */
+    int crf;             /* video: the CRF it was encoded with; 0 if unsaid */
+    char *crf_from;      /* "search", "option" (sabak pack --crf), "ladder"; NULL if unsaid */
+    /* "quality": what the CRF search measured on sampled segments; 0/NULL if unsaid */
+    double ssim_y, ssim_y_min;
+    char *quality_metric; /* "ssim-y-sampled" */
     int64_t size;        /* bytes */
     char sha256[65];     /* lower-case hex */
 } SbkManifestFile;

@@ -76,7 +76,14 @@ typedef struct SbkRenditionResult {
     double duration;       /* seconds, as muxed */
     int64_t size;          /* bytes */
     int64_t bitrate;       /* bits/s over the file */
+    /* video tiers with a CRF: the one used and how it was chosen */
+    int crf;               /* 0: not a CRF tier */
+    int crf_from;          /* SBK_CRF_LADDER, SBK_CRF_SEARCH, SBK_CRF_OPTION */
+    double ssim_y;         /* SBK_CRF_SEARCH: predicted mean SSIM-Y of the samples at crf */
+    double ssim_y_min;     /* ... and of the worst sample segment */
 } SbkRenditionResult;
+
+enum { SBK_CRF_LADDER = 0, SBK_CRF_SEARCH = 1, SBK_CRF_OPTION = 2 };
 
 typedef void (*SbkProgressFn)(void *opaque, double done_s, double total_s);
 
@@ -86,6 +93,7 @@ typedef struct SbkTranscodeJob {
     const SbkTier *const *tiers;  /* renditions to make */
     int n_tiers;
     const char *work_dir;         /* outputs go here */
+    const int *crf;               /* per tier: the CRF to use, 0 (or NULL) = the ladder's */
     int threads;                  /* encoder threads per rendition, 0 = auto (fixed, so output is reproducible) */
     SbkProgressFn progress;
     void *progress_opaque;
@@ -127,7 +135,10 @@ typedef struct SbkPackSummary {
         int64_t size;         /* bytes */
         int64_t bitrate;      /* bits/s */
         int width, height;    /* 0 for sound only */
+        int crf, crf_from;    /* as in SbkRenditionResult */
+        double ssim_y;
     } tiers[8];
+    double search_cpu_s;      /* CPU seconds of the CRF search */
     int n_subs;
     struct {
         char lang[16];
@@ -148,6 +159,8 @@ typedef struct SbkPackOptions {
     const char *out;          /* a .zip path, or a folder (then <id>-v<version>.zip in it); NULL: cwd */
     const char *tiers;        /* comma list; NULL: sbk_tier_default_list() */
     int jobs;                 /* parallel encoders, 0 = auto */
+    const char *crf;          /* "TIER=N[,TIER=N]": that tier's CRF, no quality search;
+                                 NULL: every tier with a quality target is searched */
     SbkProgressFn progress;
     void *progress_opaque;
     const volatile int *cancel;
