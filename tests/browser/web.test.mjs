@@ -178,7 +178,7 @@ async function staticChecks() {
 
   await check('i18n: every key the HTML and JS use exists', () => {
     const used = new Set();
-    const sources = ['index.html', 'app.js', 'usage.js', 'common.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
+    const sources = ['index.html', 'app.js', 'usage.js', 'common.js', 'boot.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
     for (const s of sources) {
       for (const m of s.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]);
       for (const m of s.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const p of m[1].split(';')) used.add(p.split(':')[1]);
@@ -207,6 +207,8 @@ async function staticChecks() {
     };
     parse(fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), 'app.js');
     parse(fs.readFileSync(path.join(WEB, 'usage.js'), 'utf8'), 'usage.js');
+    parse(fs.readFileSync(path.join(WEB, 'boot.js'), 'utf8'), 'boot.js');
+    parse(fs.readFileSync(path.join(WEB, 'admin', 'admin.js'), 'utf8'), 'admin/admin.js');
     const common = fs.readFileSync(path.join(WEB, 'common.js'), 'utf8');
     parse(common, 'common.js');
     // pack inlines common.js into a <script>: "</" would end it early.
