@@ -524,7 +524,6 @@
     this.resumePlay = false;
     this.handlers = [];
     this.captionMode = null;
-    this.posterTimer = 0;
     this.watch = null;
   }
 
@@ -545,7 +544,7 @@
     var v = this.video;
     var lesson = this.lesson;
     this.showPoster();
-    this.on(v, 'playing', function () { clearTimeout(this.posterTimer); v.removeAttribute('poster'); });
+    this.on(v, 'playing', function () { v.removeAttribute('poster'); });
     var rate = parseFloat(storeGet('speed') || '1');
     if (!(rate >= 0.75 && rate <= 2)) rate = 1;
     v.defaultPlaybackRate = rate;
@@ -609,22 +608,22 @@
 
   /* The still shown before playback, never at the cost of the first frame
    * (issue 11, slow links): the full poster on a link measured fast; else the
-   * card's thumbnail if this page has it already (no request), or nothing
-   * until 4 s have passed without a frame (a stalled link, or a browser that
-   * loads no frame before play) and then the thumbnail, the smaller of the
-   * two. Dropped once playback starts, so a tier switch never fetches it. */
+   * card's thumbnail if this page has it already (no request), or, only if
+   * the browser stops loading without a frame to show (a 'suspend' before
+   * HAVE_CURRENT_DATA: browsers that load no frame before play), the
+   * thumbnail, the smaller of the two. Dropped once playback starts, so a
+   * tier switch never fetches it. */
   Player.prototype.showPoster = function () {
     var v = this.video;
     var lesson = this.lesson;
-    var self = this;
     var small = lesson.thumbnail || lesson.poster;
     var bw = state.bandwidth || measureFromTimings();
     if (lesson.poster && bw >= 2e6) v.setAttribute('poster', lesson.poster);
     else if (fetchedAlready(small)) v.setAttribute('poster', small);
     else if (small) {
-      this.posterTimer = setTimeout(function () {
-        if (state.player === self && v.readyState < 2 && v.paused) v.setAttribute('poster', small);
-      }, 4000);
+      this.on(v, 'suspend', function () {
+        if (v.readyState < 2 && v.paused && !v.played.length && !v.hasAttribute('poster')) v.setAttribute('poster', small);
+      });
     }
   };
 
@@ -638,7 +637,6 @@
   };
 
   Player.prototype.stop = function () {
-    clearTimeout(this.posterTimer);
     this.save(true);
     if (this.watch) this.watch.end(false);
     this.handlers.forEach(function (h) { h[0].removeEventListener(h[1], h[2]); });
