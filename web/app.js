@@ -78,26 +78,22 @@
 
   function setStatus(text) { $('status').textContent = text || ''; }
 
+  /* A request web/boot.js started while the scripts loaded is taken over
+   * (once); anything else is fetched now. */
   function getJSON(url, signal) {
     var opts = { credentials: 'same-origin' };
     if (signal) opts.signal = signal;
-    return fetch(url, opts).then(function (r) {
+    var early = !signal && window.SabakBoot ? SabakBoot.take(url) : null;
+    return (early || fetch(url, opts)).then(function (r) {
       if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
       return r.json();
     });
   }
 
   /* ---- languages -------------------------------------------------------- */
-  function initialLang() {
-    var saved = storeGet('lang');
-    if (saved && LANGS.indexOf(saved) >= 0) return saved;
-    var list = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
-    for (var i = 0; i < list.length; i++) {
-      var code = String(list[i] || '').toLowerCase().split('-')[0];
-      if (LANGS.indexOf(code) >= 0) return code;
-    }
-    return 'ky';
-  }
+  /* The saved language, else the browser's: web/boot.js (shared with the
+   * admin pages), which has asked for its strings already. */
+  var initialLang = SabakBoot.initialLang;
 
   function loadLang(lang) {
     return getJSON('/i18n/' + lang + '.json').then(function (dict) {
@@ -112,21 +108,7 @@
     });
   }
 
-  /* Fill every data-i18n element, and the attributes named in data-i18n-attr
-   * (a list of attribute:key pairs separated by semicolons). */
-  function applyI18n(root) {
-    var nodes = root.querySelectorAll('[data-i18n]');
-    var i;
-    for (i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
-    nodes = root.querySelectorAll('[data-i18n-attr]');
-    for (i = 0; i < nodes.length; i++) {
-      var pairs = nodes[i].getAttribute('data-i18n-attr').split(';');
-      for (var j = 0; j < pairs.length; j++) {
-        var kv = pairs[j].split(':');
-        if (kv.length === 2) nodes[i].setAttribute(kv[0], t(kv[1]));
-      }
-    }
-  }
+  function applyI18n(root) { SabakCommon.applyI18n(root, t); }
 
   function switchLang(lang) {
     storeSet('lang', lang);
@@ -542,6 +524,7 @@
     this.resumePlay = false;
     this.handlers = [];
     this.captionMode = null;
+    this.watch = null;
   }
 
   Player.prototype.has = function (tier) {
@@ -560,9 +543,7 @@
     var self = this;
     var v = this.video;
     var lesson = this.lesson;
-    /* The poster only until playback starts: on a slow link it must not
-     * compete with the first frames, nor come back with a tier switch. */
-    if (lesson.poster) v.setAttribute('poster', lesson.poster);
+    this.showPoster();
     this.on(v, 'playing', function () { v.removeAttribute('poster'); });
     var rate = parseFloat(storeGet('speed') || '1');
     if (!(rate >= 0.75 && rate <= 2)) rate = 1;
@@ -573,13 +554,11 @@
     this.buildQualityMenu();
     this.on(v, 'loadedmetadata', this.onMetadata);
     this.on(v, 'timeupdate', this.onTime);
-    this.on(v, 'pause', function () { this.save(true); this.watch.end(false); });
+    this.on(v, 'pause', function () { this.save(true); this.usage().end(false); });
     this.on(v, 'ended', function () { storeSet(posKey(lesson), null); });
     this.on(v, 'waiting', this.onWaiting);
-    /* Play counts (web/usage.js): real playback time, no personal data. */
-    this.watch = new SabakUsage.Watch(v, lesson.id);
     ['playing', 'waiting', 'seeking', 'ended'].forEach(function (type) {
-      self.on(v, type, function () { this.watch.tick(); });
+      self.on(v, type, function () { this.usage().tick(); });
     });
     this.on(v, 'ratechange', function () {
       if (v.playbackRate >= 0.75 && v.playbackRate <= 2) {
@@ -588,7 +567,7 @@
       }
     });
     this.on(v, 'error', this.onError);
-    this.on(window, 'pagehide', function () { this.save(true); this.watch.end(true); });
+    this.on(window, 'pagehide', function () { this.save(true); this.usage().end(true); });
     /* The browser's controls show while paused and for a while after the
      * pointer moves over the video: the cues move up out of their way. */
     ['play', 'pause', 'ended', 'mousemove', 'pointerdown', 'touchstart', 'focus'].forEach(function (type) {
@@ -619,6 +598,42 @@
     } else {
       this.load(this.mode);
     }
+  };
+
+  /* Whether this page has fetched url already (so the cache has it). */
+  function fetchedAlready(url) {
+    if (!url || !window.performance || !performance.getEntriesByName) return false;
+    try { return performance.getEntriesByName(new URL(url, location.href).href).length > 0; } catch (e) { return false; }
+  }
+
+  /* The still shown before playback, never at the cost of the first frame
+   * (issue 11, slow links): the full poster on a link measured fast; else the
+   * card's thumbnail if this page has it already (no request), or, only if
+   * the browser stops loading without a frame to show (a 'suspend' before
+   * HAVE_CURRENT_DATA: browsers that load no frame before play), the
+   * thumbnail, the smaller of the two. Dropped once playback starts, so a
+   * tier switch never fetches it. */
+  Player.prototype.showPoster = function () {
+    var v = this.video;
+    var lesson = this.lesson;
+    var small = lesson.thumbnail || lesson.poster;
+    var bw = state.bandwidth || measureFromTimings();
+    if (lesson.poster && bw >= 2e6) v.setAttribute('poster', lesson.poster);
+    else if (fetchedAlready(small)) v.setAttribute('poster', small);
+    else if (small) {
+      this.on(v, 'suspend', function () {
+        if (v.readyState < 2 && v.paused && !v.played.length && !v.hasAttribute('poster')) v.setAttribute('poster', small);
+      });
+    }
+  };
+
+  /* Play counts (web/usage.js): real playback time, no personal data. The
+   * script loads after the page (loadUsage), as the first view does not
+   * need it: the watch starts once it is there. */
+  var NO_WATCH = { tick: function () {}, end: function () {} };
+  Player.prototype.usage = function () {
+    if (!this.watch && window.SabakUsage) this.watch = new SabakUsage.Watch(this.video, this.lesson.id);
+    return this.watch || NO_WATCH;
   };
 
   Player.prototype.stop = function () {
@@ -701,7 +716,7 @@
   };
 
   Player.prototype.onTime = function () {
-    this.watch.tick();
+    this.usage().tick();
     this.save(false);
     this.markChapter();
   };
@@ -1206,8 +1221,20 @@
     window.addEventListener('hashchange', route);
   }
 
+  /* web/usage.js, once the first view is there: on a slow link its bytes
+   * must not hold up the cards or the first frame (issue 11). */
+  function loadUsage() {
+    var meta = document.querySelector('meta[name="sabak-usage-js"]');
+    if (!meta || window.SabakUsage) return;
+    var s = document.createElement('script');
+    s.src = meta.getAttribute('content');
+    document.head.appendChild(s);
+  }
+
   function start() {
     wire();
+    if (document.readyState === 'complete') setTimeout(loadUsage, 0);
+    else window.addEventListener('load', loadUsage);
     loadLang(initialLang()).then(route, function () {
       /* Without strings there is nothing sensible to show; try English once. */
       loadLang('en').then(route, function () { setStatus('…'); });

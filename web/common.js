@@ -15,7 +15,11 @@
  *   fmtTime(s)      "1:05", "1:02:03"
  *   fmtNumber(x, d) with the language's decimal mark
  *   fmtSize(bytes)  "12 KB" / "3,4 MB" / "1,2 GB" in the language
- * SabakCommon.parseVTT(text) -> [{start, end, text}] (seconds). */
+ * SabakCommon.parseVTT(text) -> [{start, end, text}] (seconds).
+ * SabakCommon.applyI18n(root, t)  fill every [data-i18n] element's text
+ *                   and the attributes its data-i18n-attr names
+ *                   ("attr:key;attr:key"); the kiosk app and the admin
+ *                   pages (the language they start in: web/boot.js). */
 var SabakCommon = (function () {
   'use strict';
   var LANGS = ['ky', 'ru', 'en'];
@@ -104,5 +108,19 @@ var SabakCommon = (function () {
     return cues;
   }
 
-  return { LANGS: LANGS, create: create, parseVTT: parseVTT };
+  function applyI18n(root, t) {
+    var nodes = root.querySelectorAll('[data-i18n]');
+    var i;
+    for (i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
+    nodes = root.querySelectorAll('[data-i18n-attr]');
+    for (i = 0; i < nodes.length; i++) {
+      var pairs = nodes[i].getAttribute('data-i18n-attr').split(';');
+      for (var j = 0; j < pairs.length; j++) {
+        var kv = pairs[j].split(':');
+        if (kv.length === 2) nodes[i].setAttribute(kv[0], t(kv[1]));
+      }
+    }
+  }
+
+  return { LANGS: LANGS, create: create, parseVTT: parseVTT, applyI18n: applyI18n };
 })();

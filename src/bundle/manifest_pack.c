@@ -71,6 +71,8 @@ static void pack_strings(Packer *k, const SbkManifest *m, SbkManifest *p)
         d->codecs = pack_str(k, s->codecs);
         d->tier = pack_str(k, s->tier);
         d->lang = pack_str(k, s->lang);
+        d->crf_from = pack_str(k, s->crf_from);
+        d->quality_metric = pack_str(k, s->quality_metric);
     }
 }
 

@@ -178,7 +178,7 @@ async function staticChecks() {
 
   await check('i18n: every key the HTML and JS use exists', () => {
     const used = new Set();
-    const sources = ['index.html', 'app.js', 'usage.js', 'common.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
+    const sources = ['index.html', 'app.js', 'usage.js', 'common.js', 'boot.js', 'offline/player.html'].map((f) => fs.readFileSync(path.join(WEB, f), 'utf8'));
     for (const s of sources) {
       for (const m of s.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]);
       for (const m of s.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const p of m[1].split(';')) used.add(p.split(':')[1]);
@@ -207,6 +207,8 @@ async function staticChecks() {
     };
     parse(fs.readFileSync(path.join(WEB, 'app.js'), 'utf8'), 'app.js');
     parse(fs.readFileSync(path.join(WEB, 'usage.js'), 'utf8'), 'usage.js');
+    parse(fs.readFileSync(path.join(WEB, 'boot.js'), 'utf8'), 'boot.js');
+    parse(fs.readFileSync(path.join(WEB, 'admin', 'admin.js'), 'utf8'), 'admin/admin.js');
     const common = fs.readFileSync(path.join(WEB, 'common.js'), 'utf8');
     parse(common, 'common.js');
     // pack inlines common.js into a <script>: "</" would end it early.
@@ -280,6 +282,48 @@ async function browserChecks(origin, lib) {
       const api = await page.evaluate(() => fetch('/api/lessons').then((r) => r.json()));
       eq(api.damaged.length, 1, 'damaged bundles in /api/lessons');
       eq(api.lessons.length, 2, 'lessons in /api/lessons');
+    });
+
+    await check('slow link: strings and catalog asked for before app.js has come, once each; usage.js later; no poster before the first frame', async () => {
+      // 100 kbit/s: app.js (~11 KB) is still on its way when boot.js runs.
+      const p = await ctx.newPage();
+      const c = await ctx.newCDPSession(p);
+      await c.send('Network.enable');
+      await c.send('Network.setCacheDisabled', { cacheDisabled: true });
+      await c.send('Network.emulateNetworkConditions', { offline: false, latency: 200, downloadThroughput: 100000 / 8, uploadThroughput: -1 });
+      const log = [];   // [event, path?query]
+      const rel = (r) => { const u = new URL(r.url()); return u.pathname + u.search; };
+      p.on('request', (r) => log.push(['ask', rel(r)]));
+      p.on('requestfinished', (r) => log.push(['done', rel(r)]));
+      await p.goto(origin + '/');
+      await p.waitForSelector('.card', { timeout: 60000 });
+      const at = (ev, re) => log.findIndex(([e, u]) => e === ev && re.test(u));
+      const count = (re) => log.filter(([e, u]) => e === 'ask' && re.test(u)).length;
+      const appDone = at('done', /^\/static\/app\.js\?v=/);
+      assert(appDone > 0, 'app.js not seen');
+      assert(at('ask', /^\/i18n\/ky\.json$/) < appDone, 'strings asked for after app.js arrived');
+      assert(at('ask', /^\/api\/lessons\?lang=ky$/) < appDone, 'catalog asked for after app.js arrived');
+      eq([count(/^\/i18n\/ky\.json$/), count(/^\/api\/lessons\?lang=ky$/)], [1, 1], 'strings and catalog requests');
+      await p.waitForFunction(() => window.SabakUsage, null, { timeout: 60000 });
+      // After the page has loaded: not sharing the link with app.js.
+      assert(at('ask', /^\/static\/usage\.js\?v=/) > appDone, 'usage.js asked for before app.js arrived');
+      // A lesson link, cold: the lesson JSON once, and no still before the first frame.
+      log.length = 0;
+      await p.goto('about:blank');
+      await p.goto(`${origin}/#/lesson/${L1.id}`);
+      await p.waitForFunction(() => { const v = document.getElementById('video'); return v && v.readyState >= 2; }, null, { timeout: 90000 });
+      eq(count(new RegExp(`^/api/lessons/${L1.id}$`)), 1, 'lesson JSON requests');
+      eq(log.filter(([e, u]) => /\/(poster|thumb)\.jpg/.test(u)), [], 'stills fetched before the first frame');
+      await p.close();
+    });
+
+    await check('headers: scripts, styles and strings without a CSP (the page keeps its own)', async () => {
+      const html = responses.find((r) => r.url === origin + '/');
+      const js = responses.find((r) => /\/static\/app\.js\?v=/.test(r.url));
+      const css = responses.find((r) => /\/static\/app\.css\?v=/.test(r.url));
+      assert(html && js && css, 'page, app.js or app.css not seen');
+      assert(/default-src 'self'/.test(html.headers['content-security-policy'] || ''), 'the page has no CSP');
+      eq([js.headers['content-security-policy'], css.headers['content-security-policy']], [undefined, undefined], 'CSP on app.js, app.css');
     });
 
     await check('catalog: every form control has a label; QR code and LAN address shown', async () => {

@@ -262,7 +262,19 @@ def run(srv, bundle, lib_bundle):
         with open(os.path.join(web, rel), "rb") as f:
             want = f.read()
         status, h, body = srv.request(url)
-        C.eq(url, (status, h.get("content-type"), body == want), (200, mime, True))
+        if rel.endswith((".js", ".css")):
+            # Served without comment lines and indentation (kiosk/webmin.c):
+            # every line sent is a line of the file, in the file's order.
+            lines = [l.strip() for l in want.split(b"\n")]
+            sent = body.split(b"\n")[:-1]
+            at = 0
+            for l in sent:
+                at = lines.index(l, at) + 1 if l in lines[at:] else -1
+                if at < 0:
+                    break
+            C.eq(url, (status, h.get("content-type"), bool(sent) and at > 0), (200, mime, True))
+        else:
+            C.eq(url, (status, h.get("content-type"), body == want), (200, mime, True))
     status, h, body = srv.request("/static/no-such.js")
     C.eq("/static/<missing>", status, 404)
 

@@ -145,6 +145,10 @@ static void test_packed(void **state)
     f[1].width = 426;
     f[1].height = 240;
     f[1].path = (char *)"media/low.mp4";
+    f[1].crf = 41;
+    f[1].crf_from = (char *)"search";
+    f[1].ssim_y = 0.952;
+    f[1].quality_metric = (char *)"ssim-y-sampled";
     SbkError err = {0};
     char *a = NULL, *b = NULL;
     size_t na = 0, nb = 0;
@@ -171,6 +175,10 @@ static void test_packed(void **state)
         in_block(p, size, x->kind);
         in_block(p, size, x->mime);
         in_block(p, size, x->codecs);
+        if (i == 1)
+            assert_string_equal(x->crf_from, "search");
+        in_block(p, size, x->crf_from);
+        in_block(p, size, x->quality_metric);
         in_block(p, size, x->tier);
         in_block(p, size, x->lang);
     }

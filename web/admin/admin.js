@@ -6,7 +6,6 @@
  * so a reload shows the same progress. The chart is SVG drawn here. */
 (function () {
   'use strict';
-  var LANGS = ['ky', 'ru', 'en'];
   var SVGNS = 'http://www.w3.org/2000/svg';
   var state = { lang: 'ky', dict: {}, csrf: '', lessons: [], jobTimer: null, lastJob: 0, info: null };
   var C = SabakCommon.create(function () { return state.lang; }, function () { return state.dict; });
@@ -53,29 +52,10 @@
   }
 
   /* ---- languages ---------------------------------------------------------- */
-  function initialLang() {
-    var saved = null;
-    try { saved = window.localStorage.getItem('sabak.lang'); } catch (e) { saved = null; }
-    if (saved && LANGS.indexOf(saved) >= 0) return saved;
-    var list = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
-    for (var i = 0; i < list.length; i++) {
-      var code = String(list[i] || '').toLowerCase().split('-')[0];
-      if (LANGS.indexOf(code) >= 0) return code;
-    }
-    return 'ky';
-  }
-  function applyI18n(root) {
-    var nodes = root.querySelectorAll('[data-i18n]');
-    var i;
-    for (i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
-    nodes = root.querySelectorAll('[data-i18n-attr]');
-    for (i = 0; i < nodes.length; i++) {
-      nodes[i].getAttribute('data-i18n-attr').split(';').forEach(function (pair) {
-        var kv = pair.split(':');
-        if (kv.length === 2) nodes[i].setAttribute(kv[0], t(kv[1]));
-      });
-    }
-  }
+  /* initialLang (web/boot.js) and applyI18n (web/common.js): shared with
+   * the kiosk app. */
+  var initialLang = SabakBoot.initialLang;
+  function applyI18n(root) { SabakCommon.applyI18n(root, t); }
   function loadLang(lang) {
     return fetch('/i18n/' + lang + '.json').then(function (r) { return r.json(); }).then(function (d) {
       state.lang = lang;
