@@ -98,7 +98,7 @@ pot:
 	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=dngettext:2,3 \
 	  --add-comments=TRANSLATORS --package-name=sabak --msgid-bugs-address=https://example.invalid \
 	  -o po/sabak.pot src/cli/*.c src/core/*.c src/bundle/*.c src/carry/*.c src/lesson/*.c src/media/pack*.c
-	for po in po/*.po; do msgmerge -q --update --backup=none $$po po/sabak.pot; done
+	for po in po/*.po; do msgmerge -q --update --backup=none --no-fuzzy-matching $$po po/sabak.pot; done
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSABAK_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
